@@ -1,0 +1,92 @@
+# ZStack system-global and ticket APIs as C services on a ZeroMQ bus.
+# Plain GNU make. `make run` starts the local stack, `make test` runs every test.
+
+CC      ?= cc
+PKGS     = libczmq libzmq msgpack lmdb jansson libcurl libsodium
+CFLAGS  ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Icommon -MMD -MP \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
+BUILD   ?= build
+BIN      = $(BUILD)/bin
+
+# Debian packages the build, the tests and the bench need.
+DEB_PKGS = build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev \
+           libcivetweb-dev libjansson-dev libcurl4-openssl-dev libsodium-dev check \
+           python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils
+
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+LIBZS      = $(BUILD)/libzs.a
+
+# Every program: name = folder. Each folder's .c files make one binary.
+PROGRAMS = gateway:zs-gateway broker:zs-broker svc-core:zs-core svc-tags:zs-tags \
+           svc-ticket:zs-ticket svc-longjob:zs-longjob svc-license:zs-license \
+           svc-gc:zs-gc tools:zs
+define program
+$(2)_SRC := $$(wildcard $(1)/*.c)
+$(2)_OBJ := $$($(2)_SRC:%.c=$$(BUILD)/%.o)
+$$(BIN)/$(2): $$($(2)_OBJ) $$(LIBZS) | $$(BIN)
+	$$(CC) $$(CFLAGS) -o $$@ $$($(2)_OBJ) $$(LIBZS) $$(LDLIBS)
+BINARIES += $$(if $$($(2)_SRC),$$(BIN)/$(2))
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps run test test-unit test-e2e fuzz bench clean
+all: deps-check $(BINARIES)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBZS): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN):
+	@mkdir -p $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBZS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBZS) $(LDLIBS) $(shell pkg-config --libs check)
+
+# Installs whatever Debian package is missing (as root, or through sudo).
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+deps-check:
+	@pkg-config --exists $(PKGS) && [ -f /usr/include/civetweb.h ] || $(MAKE) --no-print-directory deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@exec deploy/zs-stack run
+
+# The test build: AddressSanitizer + UndefinedBehaviorSanitizer, its own build folder.
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+	  all test-unit
+	@$(MAKE) --no-print-directory fuzz
+	@ZS_BIN=build-asan/bin python3 tests/e2e/run.py
+
+test-unit: $(UNIT_BIN)
+	@tests/unit/run $(UNIT_BIN)
+
+fuzz: deps
+	@tests/fuzz/run
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tools/bench/run
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(COMMON_OBJ:.o=.d) $(foreach p,$(PROGRAMS),$($(word 2,$(subst :, ,$(p)))_OBJ:.o=.d))

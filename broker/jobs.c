@@ -1,0 +1,458 @@
+/* jobs.c — see jobs.h. */
+#include "jobs.h"
+#include "clock.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "outbox.h"
+#include "uuid.h"
+#include <czmq.h>
+#include <string.h>
+
+#define COLL "jobs"
+#define MAX_WAITERS 10000
+#define TOMBSTONE_MS (24LL * 3600 * 1000)
+
+extern const zs_resource_t zs_res_api_job;
+
+typedef struct {
+    zs_deferred_t *token;
+    int64_t until;          /* monotonic ms */
+} waiter_t;
+
+typedef struct {
+    char uuid[ZS_UUID_LEN + 1];
+    char service[32];
+    int64_t deadline;       /* epoch ms */
+    int64_t dispatched;     /* monotonic ms of the last dispatch, 0 = never */
+    zlistx_t *waiters;      /* waiter_t* */
+} open_job_t;
+
+static zhashx_t *open_jobs;   /* uuid -> open_job_t* */
+static size_t nwaiters;
+
+static int64_t result_ttl_ms(void)
+{
+    return zs_config_int("broker.result-ttl", 3 * 3600) * 1000;
+}
+
+static void open_job_free(void **item)
+{
+    open_job_t *j = *item;
+    if (!j)
+        return;
+    zlistx_destroy(&j->waiters);   /* emptied by jobs_stop */
+    free(j);
+    *item = NULL;
+}
+
+static open_job_t *track(const char *uuid, const char *service, int64_t deadline)
+{
+    open_job_t *j = calloc(1, sizeof *j);
+    snprintf(j->uuid, sizeof j->uuid, "%s", uuid);
+    snprintf(j->service, sizeof j->service, "%s", service);
+    j->deadline = deadline;
+    j->waiters = zlistx_new();
+    zhashx_insert(open_jobs, j->uuid, j);
+    return j;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
+static void dispatch(zs_service_t *svc, open_job_t *j)
+{
+    json_t *rec = NULL;
+    MDB_txn *txn;
+    if (zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
+        rec = zs_store_get(zs_service_store(svc), txn, COLL, j->uuid);
+        mdb_txn_abort(txn);
+    }
+    if (!rec)
+        return;
+    json_t *request = json_object_get(rec, "request");
+    zs_msg_t m = {.kind = 'Q', .job = true, .deadline = j->deadline};
+    snprintf(m.api, sizeof m.api, "%s", json_string_value(json_object_get(rec, "api")));
+    snprintf(m.id, sizeof m.id, "%s", j->uuid);
+    m.caller = json_incref(json_object_get(request, "caller"));
+    m.body = json_incref(json_object_get(request, "params"));
+    if (zs_bus_send(zs_service_bus(svc), j->service, &m) != 0)
+        zs_log(ZS_DEBUG, j->uuid, "service %s unreachable, will re-dispatch", j->service);
+    j->dispatched = zs_mono_ms();
+    zs_msg_clear(&m);
+    json_decref(rec);
+}
+
+static void dispatch_after_commit(zs_service_t *svc, void *arg)
+{
+    open_job_t *j = zhashx_lookup(open_jobs, (const char *)arg);
+    free(arg);
+    if (j)
+        dispatch(svc, j);
+}
+
+/* ---- completion ---------------------------------------------------------------------- */
+
+static void answer_waiters(zs_service_t *svc, open_job_t *j, const json_t *rec)
+{
+    waiter_t *w;
+    const char *api = json_string_value(json_object_get(rec, "api"));
+    bool ok = json_is_true(json_object_get(rec, "ok"));
+    int status = (int)json_integer_value(json_object_get(rec, "status"));
+    while ((w = zlistx_detach(j->waiters, NULL))) {
+        zs_deferred_answer(svc, &w->token, ok, status ? status : ok ? 200 : 503, api,
+                           json_deep_copy(json_object_get(rec, "result")));
+        free(w);
+        nwaiters--;
+    }
+}
+
+typedef struct {
+    char uuid[ZS_UUID_LEN + 1];
+} finished_t;
+
+static void finished_after_commit(zs_service_t *svc, void *arg)
+{
+    finished_t *f = arg;
+    open_job_t *j = zhashx_lookup(open_jobs, f->uuid);
+    MDB_txn *txn;
+    if (j && zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
+        json_t *rec = zs_store_get(zs_service_store(svc), txn, COLL, f->uuid);
+        mdb_txn_abort(txn);
+        if (rec)
+            answer_waiters(svc, j, rec);
+        json_decref(rec);
+        zhashx_delete(open_jobs, f->uuid);
+    }
+    free(f);
+}
+
+/* Stores the outcome of job `uuid` unless it already has one. Returns 0 or an LMDB code. */
+static int complete(zs_service_t *svc, MDB_txn *txn, const char *uuid, bool ok, int status,
+                    json_t *body)
+{
+    zs_store_t *store = zs_service_store(svc);
+    json_t *rec = zs_store_get(store, txn, COLL, uuid);
+    if (!rec || strcmp(json_string_value(json_object_get(rec, "state")), "Running") != 0) {
+        json_decref(rec);
+        return 0;   /* unknown or already finished: a late duplicate answer */
+    }
+    int64_t now = zs_now_ms();
+    json_t *result = ok ? json_incref(body) : json_pack("{s:O}", "error", body);
+    json_object_set_new(rec, "state", json_string(ok ? "Succeeded" : "Failed"));
+    json_object_set_new(rec, "ok", json_boolean(ok));
+    json_object_set_new(rec, "status", json_integer(status ? status : ok ? 200 : 503));
+    json_object_set_new(rec, "result", result);
+    json_object_set_new(rec, "lastOpDate", json_integer(now));
+    json_object_set_new(rec, "expireAt", json_integer(now + result_ttl_ms()));
+    int rc = zs_store_put(store, txn, COLL, uuid, rec);
+    const char *hook = json_string_value(json_object_get(rec, "webhook"));
+    if (rc == 0 && hook && *hook)
+        rc = outbox_add(svc, txn, uuid, hook, ok, result);
+    if (rc == 0) {
+        finished_t *f = calloc(1, sizeof *f);
+        snprintf(f->uuid, sizeof f->uuid, "%s", uuid);
+        zs_service_after_commit(svc, finished_after_commit, f);
+        zs_log(ZS_INFO, uuid, "%s %s", json_string_value(json_object_get(rec, "api")),
+               ok ? "succeeded" : "failed");
+    }
+    json_decref(rec);
+    return rc;
+}
+
+typedef struct {
+    zs_msg_t replies[256];
+    int n;
+} completions_t;
+
+static int store_completions(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    completions_t *c = arg;
+    for (int i = 0; i < c->n; i++) {
+        zs_msg_t *r = &c->replies[i];
+        int rc = complete(svc, txn, r->id, r->ok, r->status, r->body);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A service socket is readable: store every completion waiting there in one transaction. */
+static void on_service_reply(zs_service_t *svc, void *sock)
+{
+    static completions_t c;
+    do {
+        c.n = 0;
+        while (c.n < 256 && (zsock_events(sock) & ZMQ_POLLIN)) {
+            if (zs_bus_recv(sock, &c.replies[c.n], NULL) != 0)
+                continue;
+            if (c.replies[c.n].kind == 'R' && c.replies[c.n].job)
+                c.n++;
+            else
+                zs_msg_clear(&c.replies[c.n]);
+        }
+        if (c.n) {
+            int rc = zs_service_write(svc, store_completions, &c);
+            if (rc != 0)   /* not stored: the job stays open and will be re-dispatched */
+                zs_errorf("storing %d completions failed: %s", c.n, zs_store_strerror(rc));
+        }
+        for (int i = 0; i < c.n; i++)
+            zs_msg_clear(&c.replies[i]);
+    } while (c.n == 256);
+}
+
+/* ---- handlers ------------------------------------------------------------------------ */
+
+json_t *jobs_submit(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "id"), *api_name = zs_call_str(call, "api");
+    const char *hook = zs_call_str(call, "webhook");
+    const zs_api_t *api = zs_api_find(api_name);
+    if (!api || !(api->flags & ZS_API_ASYNC))
+        return zs_call_invalid(call, error, "API[%s] is not an async API of the suite", api_name);
+    const char *refusal = hook ? outbox_url_refusal(hook) : NULL;
+    if (refusal)
+        return zs_call_invalid(call, error, "X-Web-Hook: %s", refusal);
+    zs_store_t *store = zs_service_store(call->svc);
+    json_t *old = zs_store_get(store, call->txn, COLL, uuid);
+    if (old) {
+        json_decref(old);
+        return zs_call_invalid(call, error, "Duplicate job uuid[%s]", uuid);
+    }
+    int64_t now = zs_now_ms();
+    int64_t deadline = json_integer_value(json_object_get(call->req->body, "deadline"));
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:I, s:{s:O?, s:O}, s:I, s:I}",
+                            "uuid", uuid, "api", api->name, "service", api->service,
+                            "state", "Running", "deadline", (json_int_t)deadline,
+                            "request", "caller", call->req->caller, "params",
+                            json_object_get(call->req->body, "params"),
+                            "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now);
+    if (hook)
+        json_object_set_new(rec, "webhook", json_string(hook));
+    int rc = zs_store_put(store, call->txn, COLL, uuid, rec);
+    json_decref(rec);
+    if (rc != 0)
+        return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
+    track(uuid, api->service, deadline);
+    zs_service_after_commit(call->svc, dispatch_after_commit, strdup(uuid));
+    call->status = 202;
+    return json_pack("{s:s}", "uuid", uuid);
+}
+
+json_t *jobs_get(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "uuid");
+    json_t *rec = zs_uuid_valid(uuid) ? zs_store_get(zs_service_store(call->svc), call->txn, COLL, uuid)
+                                      : NULL;
+    const char *state = json_string_value(json_object_get(rec, "state"));
+    if (!rec || strcmp(state, "Expired") == 0) {
+        json_decref(rec);
+        call->status = 404;
+        return zs_call_fail(call, error, ZS_SYS_NOT_FOUND,
+                            "job[%s] is not found, or its result has expired", uuid);
+    }
+    call->reply_api = json_string_value(json_object_get(rec, "api"));
+    /* reply_api must outlive rec: point at the table's own copy of the name. */
+    const zs_api_t *api = zs_api_find(call->reply_api);
+    call->reply_api = api ? api->name : NULL;
+    json_t *out = NULL;
+    if (strcmp(state, "Running") == 0) {
+        json_int_t wait = json_integer_value(json_object_get(call->req->body, "wait"));
+        open_job_t *j = zhashx_lookup(open_jobs, uuid);
+        if (wait > 0 && j && nwaiters < MAX_WAITERS) {
+            waiter_t *w = calloc(1, sizeof *w);
+            w->token = zs_call_defer(call);
+            w->until = zs_mono_ms() + wait * 1000;
+            zlistx_add_end(j->waiters, w);
+            nwaiters++;
+            json_decref(rec);
+            return zs_call_deferred();
+        }
+        call->status = 202;
+        out = json_object();
+    } else {
+        call->status = (int)json_integer_value(json_object_get(rec, "status"));
+        if (json_is_true(json_object_get(rec, "ok")))
+            out = json_deep_copy(json_object_get(rec, "result"));
+        else
+            *error = json_deep_copy(json_object_get(json_object_get(rec, "result"), "error"));
+    }
+    json_decref(rec);
+    return out;
+}
+
+/* ---- periodic work ------------------------------------------------------------------- */
+
+static int expire_timed_out(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    zlistx_t *late = arg;
+    for (char *uuid = zlistx_first(late); uuid; uuid = zlistx_next(late)) {
+        int rc = complete(svc, txn, uuid, false, 503,
+                          zs_error(ZS_SYS_TIMEOUT, "job[%s] did not finish before its deadline", uuid));
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void check_open_jobs(zs_service_t *svc)
+{
+    int64_t now = zs_now_ms(), mono = zs_mono_ms();
+    int64_t redispatch = zs_config_int("broker.redispatch-ms", 2000);
+    zlistx_t *late = zlistx_new();
+    zlistx_set_destructor(late, (zlistx_destructor_fn *)zstr_free);
+    for (open_job_t *j = zhashx_first(open_jobs); j; j = zhashx_next(open_jobs)) {
+        if (j->deadline && now > j->deadline)
+            zlistx_add_end(late, strdup(j->uuid));
+        else if (mono - j->dispatched >= redispatch)
+            dispatch(svc, j);
+        /* Long polls whose wait is over get the "still running" answer. */
+        zlistx_t *keep = zlistx_new();
+        waiter_t *w;
+        while ((w = zlistx_detach(j->waiters, NULL))) {
+            if (mono < w->until) {
+                zlistx_add_end(keep, w);
+                continue;
+            }
+            zs_deferred_answer(svc, &w->token, true, 202, NULL, json_object());
+            free(w);
+            nwaiters--;
+        }
+        zlistx_destroy(&j->waiters);
+        j->waiters = keep;
+    }
+    if (zlistx_size(late))
+        zs_service_write(svc, expire_timed_out, late);
+    zlistx_destroy(&late);
+}
+
+typedef struct {
+    char uuids[1000][ZS_UUID_LEN + 1];
+    int n;
+} batch_t;
+
+static int collect_uuid(void *arg, const char *uuid)
+{
+    batch_t *b = arg;
+    if (b->n == 1000)
+        return 1;
+    snprintf(b->uuids[b->n++], ZS_UUID_LEN + 1, "%s", uuid);
+    return 0;
+}
+
+/* Finished results older than the TTL become tombstones; old tombstones go. */
+static int expire_results(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    batch_t *b = arg;
+    zs_store_t *store = zs_service_store(svc);
+    unsigned char hi[16];
+    json_t *now = json_integer(zs_now_ms());
+    int hlen = zs_store_index_key(ZS_FT_EPOCH, now, hi, sizeof hi);
+    json_decref(now);
+    b->n = 0;
+    int rc = zs_store_index_walk(store, txn, COLL, "expireAt", NULL, 0, false, hi, (size_t)hlen,
+                                 true, NULL, 0, collect_uuid, b);
+    if (rc != 0 && rc != 1)
+        return rc;
+    for (int i = 0; i < b->n; i++) {
+        json_t *rec = zs_store_get(store, txn, COLL, b->uuids[i]);
+        if (!rec)
+            continue;
+        if (strcmp(json_string_value(json_object_get(rec, "state")), "Expired") == 0) {
+            rc = zs_store_del(store, txn, COLL, b->uuids[i]);
+        } else {
+            json_t *tomb = json_pack("{s:s, s:s, s:s, s:I}", "uuid", b->uuids[i], "state", "Expired",
+                                     "api", json_string_value(json_object_get(rec, "api")),
+                                     "expireAt", (json_int_t)(zs_now_ms() + TOMBSTONE_MS));
+            rc = zs_store_put(store, txn, COLL, b->uuids[i], tomb);
+            json_decref(tomb);
+        }
+        json_decref(rec);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
+void jobs_tick(zs_service_t *svc)
+{
+    check_open_jobs(svc);
+    static batch_t b;
+    zs_service_write(svc, expire_results, &b);
+}
+
+/* ---- start / stop -------------------------------------------------------------------- */
+
+static int collect_running(void *arg, const char *uuid)
+{
+    zlistx_add_end(arg, strdup(uuid));
+    return 0;
+}
+
+/* Every job still Running when the broker stopped is tracked again and re-dispatched by the
+ * first tick (the services answer a job they already ran with its stored outcome). */
+static int load_open_jobs(zs_service_t *svc)
+{
+    zs_store_t *store = zs_service_store(svc);
+    MDB_txn *txn;
+    if (zs_store_begin(store, NULL, false, &txn) != 0)
+        return -1;
+    unsigned char key[16];
+    json_t *running = json_string("Running");
+    int klen = zs_store_index_key(ZS_FT_STRING, running, key, sizeof key);
+    json_decref(running);
+    zlistx_t *uuids = zlistx_new();
+    zlistx_set_destructor(uuids, (zlistx_destructor_fn *)zstr_free);
+    zs_store_index_walk(store, txn, COLL, "state", key, (size_t)klen, true, key, (size_t)klen,
+                        true, NULL, 0, collect_running, uuids);
+    for (char *uuid = zlistx_first(uuids); uuid; uuid = zlistx_next(uuids)) {
+        json_t *rec = zs_store_get(store, txn, COLL, uuid);
+        if (rec)
+            track(uuid, json_string_value(json_object_get(rec, "service")),
+                  json_integer_value(json_object_get(rec, "deadline")));
+        json_decref(rec);
+    }
+    mdb_txn_abort(txn);
+    if (zlistx_size(uuids))
+        zs_info("%zu unfinished jobs taken up again", zlistx_size(uuids));
+    zlistx_destroy(&uuids);
+    return 0;
+}
+
+/* One socket per service that owns async APIs; completions come back on them. */
+static void watch_services(zs_service_t *svc)
+{
+    for (size_t i = 0; i < zs_api_count(); i++) {
+        const zs_api_t *a = zs_api_at(i);
+        bool first = a->flags & ZS_API_ASYNC;
+        for (size_t k = 0; first && k < i; k++) {
+            const zs_api_t *b = zs_api_at(k);
+            first = !((b->flags & ZS_API_ASYNC) && strcmp(b->service, a->service) == 0);
+        }
+        zsock_t *s = first ? zs_bus_socket(zs_service_bus(svc), a->service) : NULL;
+        if (s)
+            zs_service_watch(svc, s, on_service_reply);
+    }
+}
+
+int jobs_start(zs_service_t *svc)
+{
+    open_jobs = zhashx_new();
+    zhashx_set_destructor(open_jobs, open_job_free);
+    watch_services(svc);
+    return load_open_jobs(svc);
+}
+
+void jobs_stop(zs_service_t *svc)
+{
+    if (!open_jobs)
+        return;
+    /* Long polls still waiting are told "still running" so their pollers move on. */
+    for (open_job_t *j = zhashx_first(open_jobs); j; j = zhashx_next(open_jobs)) {
+        waiter_t *w;
+        while ((w = zlistx_detach(j->waiters, NULL))) {
+            zs_deferred_answer(svc, &w->token, true, 202, NULL, json_object());
+            free(w);
+        }
+    }
+    zhashx_destroy(&open_jobs);
+}

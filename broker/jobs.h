@@ -1,0 +1,26 @@
+/* jobs.h — the broker's async API jobs (rest.md "Sync and async APIs").
+ *
+ * A job is stored (fsync'd, with the batch) before it is dispatched to its service and before
+ * the gateway answers 202. Its service replies on the broker's DEALER socket for that service;
+ * the completion is stored (with the webhook delivery, if any, in the same transaction), then
+ * long-polls waiting on it are answered. Jobs not answered are re-dispatched every
+ * broker.redispatch-ms (services execute a job id at most once); jobs past their deadline end
+ * with SYS.1001. Results are kept broker.result-ttl seconds (default 3 h), then a tombstone
+ * keeps the uuid from being reused for a day.
+ *
+ * Everything here runs on the broker's service loop thread.
+ */
+#ifndef ZS_BROKER_JOBS_H
+#define ZS_BROKER_JOBS_H
+#include "service.h"
+
+/* Loads open jobs, subscribes the service sockets, dispatches what was pending. 0 or -1. */
+int jobs_start(zs_service_t *svc);
+/* Deadlines, re-dispatch, long-poll timeouts, result expiry. Once a second. */
+void jobs_tick(zs_service_t *svc);
+void jobs_stop(zs_service_t *svc);
+
+zs_handler_fn jobs_submit;    /* SubmitJob (bus only, from the gateway) */
+zs_handler_fn jobs_get;       /* GetApiJob: 202 / 200 / 503 / 404, with ?wait=N */
+
+#endif

@@ -1,0 +1,77 @@
+/* zs-broker — the job broker: owns every async API job (jobs.h), delivers webhooks
+ * (outbox.h), and runs the event proxy every process publishes to and subscribes from. */
+#include "config.h"
+#include "jobs.h"
+#include "log.h"
+#include "node.h"
+#include "outbox.h"
+#include "service.h"
+#include <czmq.h>
+
+extern const zs_resource_t zs_res_api_job, zs_res_webhook_delivery;
+
+static zactor_t *proxy;
+
+/* XSUB (publishers connect) <-> XPUB (subscribers connect), run by CZMQ's zproxy actor. */
+static int start_proxy(void)
+{
+    const char *in = zs_config_endpoints("events-in"), *out = zs_config_endpoints("events-out");
+    if (zs_node_prepare_endpoint(in) != 0 || zs_node_prepare_endpoint(out) != 0)
+        return -1;
+    proxy = zactor_new(zproxy, NULL);
+    if (!proxy)
+        return -1;
+    zstr_sendx(proxy, "FRONTEND", "XSUB", in, NULL);
+    zsock_wait(proxy);
+    zstr_sendx(proxy, "BACKEND", "XPUB", out, NULL);
+    zsock_wait(proxy);
+    return 0;
+}
+
+static int broker_start(zs_service_t *svc)
+{
+    if (start_proxy() != 0) {
+        zs_errorf("cannot start the event proxy");
+        return -1;
+    }
+    if (outbox_start(svc) != 0 || jobs_start(svc) != 0)
+        return -1;
+    return 0;
+}
+
+static void broker_tick(zs_service_t *svc)
+{
+    jobs_tick(svc);
+    outbox_tick(svc);
+}
+
+static void broker_stop(zs_service_t *svc)
+{
+    jobs_stop(svc);
+    outbox_stop();
+    zactor_destroy(&proxy);
+}
+
+static const zs_resource_t *const resources[] = {&zs_res_api_job, &zs_res_webhook_delivery, NULL};
+
+static const zs_handler_t handlers[] = {
+    {"SubmitJob", jobs_submit},
+    {"GetApiJob", jobs_get},
+    {"RetryWebhookDelivery", outbox_retry},
+    {NULL, NULL},
+};
+
+static const zs_service_def_t broker = {
+    .name = "broker",
+    .resources = resources,
+    .schema_version = 1,
+    .handlers = handlers,
+    .start = broker_start,
+    .tick = broker_tick,
+    .stop = broker_stop,
+};
+
+int main(int argc, char **argv)
+{
+    return zs_service_main(&broker, argc, argv);
+}

@@ -1,0 +1,437 @@
+/* outbox.c — see outbox.h. */
+#include "outbox.h"
+#include "clock.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "uuid.h"
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <czmq.h>
+#include <sodium.h>
+#include <strings.h>
+
+#define COLL "deliveries"
+#define MAX_IN_FLIGHT 2000
+
+static zactor_t *sender;
+static CURLM *multi;            /* owned by the sender thread; curl_multi_wakeup is thread-safe */
+static zhashx_t *in_flight;     /* delivery uuids handed to the sender, not yet answered */
+
+/* ---- URL policy ---------------------------------------------------------------------- */
+
+static bool host_allowed(const char *host)
+{
+    const char *allow = zs_config_get("webhook.allow", NULL);
+    if (!allow || !*allow)
+        return true;
+    char list[2048];
+    snprintf(list, sizeof list, "%s", allow);
+    struct in_addr ip;
+    bool is_ip = inet_pton(AF_INET, host, &ip) == 1;
+    for (char *save, *e = strtok_r(list, ", ", &save); e; e = strtok_r(NULL, ", ", &save)) {
+        char *slash = strchr(e, '/');
+        if (!slash) {
+            if (strcasecmp(e, host) == 0)
+                return true;
+            continue;
+        }
+        *slash = '\0';
+        struct in_addr net;
+        int bits = atoi(slash + 1);
+        if (!is_ip || inet_pton(AF_INET, e, &net) != 1 || bits < 0 || bits > 32)
+            continue;
+        uint32_t mask = bits == 0 ? 0 : htonl(~0u << (32 - bits));
+        if ((ip.s_addr & mask) == (net.s_addr & mask))
+            return true;
+    }
+    return false;
+}
+
+const char *outbox_url_refusal(const char *url)
+{
+    const char *rest;
+    if (strncasecmp(url, "http://", 7) == 0)
+        rest = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        rest = url + 8;
+    else
+        return "only http and https URLs are accepted";
+    char host[256];
+    size_t n = 0;
+    if (*rest == '[') {   /* [v6]:port */
+        rest++;
+        while (*rest && *rest != ']' && n < sizeof host - 1)
+            host[n++] = *rest++;
+    } else {
+        while (*rest && !strchr(":/?#", *rest) && n < sizeof host - 1)
+            host[n++] = *rest++;
+    }
+    host[n] = '\0';
+    if (n == 0 || strchr(host, '@'))
+        return "the URL has no usable host";
+    if (!host_allowed(host))
+        return "the host is not in the webhook allow-list";
+    return NULL;
+}
+
+/* ---- the sender thread --------------------------------------------------------------- */
+
+typedef struct {
+    char uuid[ZS_UUID_LEN + 1];
+    char *body;
+    struct curl_slist *headers;
+    char error[CURL_ERROR_SIZE];
+} attempt_t;
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
+}
+
+/* Standard-Webhooks: v1,<base64 HMAC-SHA256 of "id.timestamp.body">. */
+static struct curl_slist *sign(struct curl_slist *h, const char *id, const char *body)
+{
+    const char *secret = zs_config_get("webhook.secret", NULL);
+    if (!secret || !*secret)
+        return h;
+    unsigned char key[256];
+    size_t klen = 0;
+    if (strncmp(secret, "whsec_", 6) == 0) {
+        if (sodium_base642bin(key, sizeof key, secret + 6, strlen(secret + 6), NULL, &klen, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) != 0)
+            klen = 0;
+    } else {
+        klen = strlen(secret) < sizeof key ? strlen(secret) : sizeof key;
+        memcpy(key, secret, klen);
+    }
+    char ts[32], line[256];
+    snprintf(ts, sizeof ts, "%lld", (long long)(zs_now_ms() / 1000));
+    crypto_auth_hmacsha256_state st;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_init(&st, key, klen);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)id, strlen(id));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, strlen(ts));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
+    crypto_auth_hmacsha256_final(&st, mac);
+    char b64[sodium_base64_ENCODED_LEN(sizeof mac, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, mac, sizeof mac, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(line, sizeof line, "webhook-id: %s", id);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof line, "webhook-timestamp: %s", ts);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof line, "webhook-signature: v1,%s", b64);
+    return curl_slist_append(h, line);
+}
+
+static void free_attempt(CURL *c)
+{
+    attempt_t *a;
+    curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&a);
+    curl_multi_remove_handle(multi, c);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(a->headers);
+    free(a->body);
+    free(a);
+}
+
+static void start_attempt(json_t *d, zlistx_t *active)
+{
+    attempt_t *a = calloc(1, sizeof *a);
+    snprintf(a->uuid, sizeof a->uuid, "%s", json_string_value(json_object_get(d, "uuid")));
+    a->body = strdup(json_string_value(json_object_get(d, "body")));
+    char line[128];
+    a->headers = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+    snprintf(line, sizeof line, "X-Job-UUID: %s", json_string_value(json_object_get(d, "jobUuid")));
+    a->headers = curl_slist_append(a->headers, line);
+    snprintf(line, sizeof line, "X-Job-Success: %s",
+             json_is_true(json_object_get(d, "success")) ? "true" : "false");
+    a->headers = curl_slist_append(a->headers, line);
+    a->headers = sign(a->headers, a->uuid, a->body);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, json_string_value(json_object_get(d, "url")));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, a->body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, a->headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)zs_config_int("webhook.timeout", 10) * 1000);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, a->error);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, a);
+    curl_multi_add_handle(multi, c);
+    zlistx_add_end(active, c);
+}
+
+static void finish_attempts(zsock_t *pipe, zlistx_t *active)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURL *c = m->easy_handle;
+        attempt_t *a;
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&a);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        const char *err = m->data.result == CURLE_OK ? "" : a->error[0] ? a->error
+                                                                        : curl_easy_strerror(m->data.result);
+        json_t *r = json_pack("{s:s, s:i, s:s}", "uuid", a->uuid, "code", (int)code, "error", err);
+        char *text = json_dumps(r, JSON_COMPACT);
+        zstr_send(pipe, text);
+        free(text);
+        json_decref(r);
+        zlistx_delete(active, zlistx_find(active, c));
+        free_attempt(c);
+    }
+}
+
+static void sender_actor(zsock_t *pipe, void *arg)
+{
+    (void)arg;
+    zsock_signal(pipe, 0);
+    zlistx_t *active = zlistx_new();
+    bool running = true;
+    while (running) {
+        int n = 0;
+        curl_multi_poll(multi, NULL, 0, 1000, &n);
+        while (zsock_events(pipe) & ZMQ_POLLIN) {
+            char *cmd = zstr_recv(pipe);
+            if (!cmd || strcmp(cmd, "$TERM") == 0) {
+                running = false;
+                zstr_free(&cmd);
+                break;
+            }
+            json_t *d = json_loads(cmd, 0, NULL);
+            if (d)
+                start_attempt(d, active);
+            json_decref(d);
+            zstr_free(&cmd);
+        }
+        int still;
+        curl_multi_perform(multi, &still);
+        finish_attempts(pipe, active);
+    }
+    /* Attempts still in flight are abandoned; their records stay Pending and are retried
+     * after the next start. */
+    for (CURL *c = zlistx_first(active); c; c = zlistx_next(active))
+        free_attempt(c);
+    zlistx_destroy(&active);
+}
+
+/* ---- records ------------------------------------------------------------------------- */
+
+static void send_attempt(const json_t *rec)
+{
+    const char *uuid = json_string_value(json_object_get(rec, "uuid"));
+    if (!uuid || zhashx_lookup(in_flight, uuid) || zhashx_size(in_flight) >= MAX_IN_FLIGHT)
+        return;
+    json_t *d = json_pack("{s:s, s:O, s:O, s:O, s:O}", "uuid", uuid,
+                          "url", json_object_get(rec, "url"), "body", json_object_get(rec, "body"),
+                          "jobUuid", json_object_get(rec, "jobUuid"),
+                          "success", json_object_get(rec, "success"));
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    if (text) {
+        zhashx_insert(in_flight, uuid, (void *)1);
+        zstr_send(sender, text);
+        curl_multi_wakeup(multi);
+    }
+    free(text);
+    json_decref(d);
+}
+
+static void send_after_commit(zs_service_t *svc, void *arg)
+{
+    (void)svc;
+    json_t *rec = arg;
+    send_attempt(rec);
+    json_decref(rec);
+}
+
+int outbox_add(zs_service_t *svc, MDB_txn *txn, const char *job_uuid, const char *url,
+               bool success, const json_t *body)
+{
+    char uuid[ZS_UUID_LEN + 1];
+    zs_uuid_new(uuid);
+    int64_t now = zs_now_ms();
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:I, s:b, s:s}", "uuid", uuid,
+                            "jobUuid", job_uuid, "url", url, "attempts", 0, "status", "Pending",
+                            "nextAttemptDate", (json_int_t)now, "createDate", (json_int_t)now,
+                            "lastOpDate", (json_int_t)now, "success", success, "body",
+                            text ? text : "{}");
+    free(text);
+    int rc = zs_store_put(zs_service_store(svc), txn, COLL, uuid, rec);
+    if (rc == 0)
+        zs_service_after_commit(svc, send_after_commit, rec);
+    else
+        json_decref(rec);
+    return rc;
+}
+
+/* Next attempt: base × 2^(attempts-1), capped at an hour, ±50 % jitter. */
+static int64_t backoff_ms(int attempts)
+{
+    int64_t base = zs_config_int("webhook.retry-base-ms", 2000);
+    int64_t d = base << (attempts - 1 < 20 ? attempts - 1 : 20);
+    if (d > 3600 * 1000)
+        d = 3600 * 1000;
+    return d / 2 + (int64_t)randombytes_uniform((uint32_t)d);
+}
+
+static int record_result(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    json_t *r = arg;
+    const char *uuid = json_string_value(json_object_get(r, "uuid"));
+    int code = (int)json_integer_value(json_object_get(r, "code"));
+    const char *err = json_string_value(json_object_get(r, "error"));
+    zs_store_t *store = zs_service_store(svc);
+    json_t *rec = zs_store_get(store, txn, COLL, uuid);
+    if (!rec)
+        return 0;
+    int64_t now = zs_now_ms();
+    int attempts = (int)json_integer_value(json_object_get(rec, "attempts")) + 1;
+    json_object_set_new(rec, "attempts", json_integer(attempts));
+    json_object_set_new(rec, "lastOpDate", json_integer(now));
+    if (code)
+        json_object_set_new(rec, "lastStatusCode", json_integer(code));
+    const char *status = "Pending";
+    if (code >= 200 && code < 300) {
+        status = "Delivered";
+        json_object_del(rec, "lastError");
+    } else {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err && *err ? err : "");
+        if (!*why)
+            snprintf(why, sizeof why, "the receiver answered HTTP %d", code);
+        json_object_set_new(rec, "lastError", json_string(why));
+        int64_t window = zs_config_int("webhook.window", 24 * 3600) * 1000;
+        if (code == 410)
+            status = "Failed";
+        else if (now - json_integer_value(json_object_get(rec, "createDate")) > window)
+            status = "Failed";
+    }
+    json_object_set_new(rec, "status", json_string(status));
+    if (strcmp(status, "Pending") == 0)
+        json_object_set_new(rec, "nextAttemptDate", json_integer(now + backoff_ms(attempts)));
+    else
+        json_object_del(rec, "nextAttemptDate");   /* leaves the index of due deliveries */
+    int rc = zs_store_put(store, txn, COLL, uuid, rec);
+    zs_log(strcmp(status, "Delivered") == 0 ? ZS_DEBUG : ZS_INFO,
+           json_string_value(json_object_get(rec, "jobUuid")), "webhook %s attempt %d: %s", uuid,
+           attempts, strcmp(status, "Delivered") == 0 ? "delivered" : json_string_value(json_object_get(rec, "lastError")));
+    json_decref(rec);
+    return rc;
+}
+
+static void on_sender(zs_service_t *svc, void *sock)
+{
+    while (zsock_events(sock) & ZMQ_POLLIN) {
+        char *text = zstr_recv(sock);
+        json_t *r = text ? json_loads(text, 0, NULL) : NULL;
+        zstr_free(&text);
+        if (!r)
+            continue;
+        const char *uuid = json_string_value(json_object_get(r, "uuid"));
+        if (uuid)
+            zhashx_delete(in_flight, uuid);
+        int rc = zs_service_write(svc, record_result, r);
+        if (rc != 0)
+            zs_errorf("recording a webhook attempt failed: %s", zs_store_strerror(rc));
+        json_decref(r);
+    }
+}
+
+/* ---- due deliveries ------------------------------------------------------------------ */
+
+typedef struct {
+    json_t *due;
+    size_t max;
+} due_t;
+
+static int collect_due(void *arg, const char *uuid)
+{
+    due_t *d = arg;
+    if (json_array_size(d->due) >= d->max)
+        return 1;
+    json_array_append_new(d->due, json_string(uuid));
+    return 0;
+}
+
+void outbox_tick(zs_service_t *svc)
+{
+    if (zhashx_size(in_flight) >= MAX_IN_FLIGHT)
+        return;
+    zs_store_t *store = zs_service_store(svc);
+    MDB_txn *txn;
+    if (zs_store_begin(store, NULL, false, &txn) != 0)
+        return;
+    unsigned char hi[16];
+    json_t *now = json_integer(zs_now_ms());
+    int hlen = zs_store_index_key(ZS_FT_TIME, now, hi, sizeof hi);
+    json_decref(now);
+    due_t d = {json_array(), MAX_IN_FLIGHT - zhashx_size(in_flight)};
+    zs_store_index_walk(store, txn, COLL, "nextAttemptDate", NULL, 0, false, hi, (size_t)hlen,
+                        true, NULL, 0, collect_due, &d);
+    size_t i;
+    json_t *u;
+    json_array_foreach(d.due, i, u) {
+        json_t *rec = zs_store_get(store, txn, COLL, json_string_value(u));
+        if (rec && strcmp(json_string_value(json_object_get(rec, "status")), "Pending") == 0)
+            send_attempt(rec);
+        json_decref(rec);
+    }
+    mdb_txn_abort(txn);
+    json_decref(d.due);
+}
+
+json_t *outbox_retry(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "uuid");
+    zs_store_t *store = zs_service_store(call->svc);
+    json_t *rec = zs_store_get(store, call->txn, COLL, uuid);
+    if (!rec)
+        return zs_call_fail(call, error, ZS_SYS_NOT_FOUND, "webhook delivery[%s] is not found", uuid);
+    /* A retry starts a fresh window: the delivery is due now. */
+    int64_t now = zs_now_ms();
+    json_object_set_new(rec, "status", json_string("Pending"));
+    json_object_set_new(rec, "nextAttemptDate", json_integer(now));
+    json_object_set_new(rec, "createDate", json_integer(now));
+    json_object_set_new(rec, "lastOpDate", json_integer(now));
+    int rc = zs_store_put(store, call->txn, COLL, uuid, rec);
+    if (rc != 0) {
+        json_decref(rec);
+        return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
+    }
+    zs_service_after_commit(call->svc, send_after_commit, rec);
+    return json_object();
+}
+
+int outbox_start(zs_service_t *svc)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 256L);
+    in_flight = zhashx_new();
+    sender = zactor_new(sender_actor, NULL);
+    if (!multi || !sender)
+        return -1;
+    zs_service_watch(svc, sender, on_sender);
+    return 0;
+}
+
+void outbox_stop(void)
+{
+    zactor_destroy(&sender);
+    if (multi) {
+        curl_multi_cleanup(multi);
+        multi = NULL;
+    }
+    zhashx_destroy(&in_flight);
+    curl_global_cleanup();
+}

@@ -1,0 +1,34 @@
+/* outbox.h — durable webhook deliveries (rest.md "Webhook delivery").
+ *
+ * A delivery record is written in the same transaction as the job's completion
+ * (outbox_add), so a job is never reported done with its hook unrecorded. A curl thread
+ * (libcurl multi) makes the attempts; their outcomes come back to the loop, which records
+ * them and schedules the next attempt: exponential backoff from webhook.retry-base-ms
+ * (default 2000) with ±50 % jitter, up to webhook.window seconds (default 24 h); 410 Gone
+ * stops at once. Each attempt times out after webhook.timeout seconds (default 10). With
+ * webhook.secret set, deliveries carry Standard-Webhooks signature headers.
+ *
+ * All functions run on the broker's loop thread.
+ */
+#ifndef ZS_BROKER_OUTBOX_H
+#define ZS_BROKER_OUTBOX_H
+#include "service.h"
+
+/* Starts the curl thread and queues every pending delivery. 0 or -1. */
+int outbox_start(zs_service_t *svc);
+void outbox_stop(void);
+/* Sends the deliveries that are due (once a second). */
+void outbox_tick(zs_service_t *svc);
+
+/* Records a delivery of `body` (the poll body of job `job_uuid`) to `url`, inside `txn`;
+ * it is attempted once that transaction has committed. Returns 0 or an LMDB code. */
+int outbox_add(zs_service_t *svc, MDB_txn *txn, const char *job_uuid, const char *url,
+               bool success, const json_t *body);
+
+/* Checks a hook URL: http/https only, and within webhook.allow when configured
+ * (comma-separated host names and IPv4 CIDRs). NULL when acceptable, else the reason. */
+const char *outbox_url_refusal(const char *url);
+
+zs_handler_fn outbox_retry;   /* RetryWebhookDelivery */
+
+#endif

@@ -1,0 +1,301 @@
+/* api.c — the list of API domains, lookups, parameter validation and reply schemas. */
+#include "api.h"
+#include "error.h"
+#include "uuid.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const zs_api_t *const domains[] = {
+    zs_apis_core, zs_apis_tags, zs_apis_ticket, zs_apis_longjob,
+    zs_apis_license, zs_apis_gc, zs_apis_broker, NULL,
+};
+static const zs_resource_t *const *const resource_domains[] = {
+    zs_resources_core, zs_resources_tags, zs_resources_ticket, zs_resources_longjob,
+    zs_resources_license, zs_resources_gc, zs_resources_broker, NULL,
+};
+
+#define MAX_APIS 512
+static const zs_api_t *flat[MAX_APIS];
+static size_t nflat;
+static pthread_once_t flat_once = PTHREAD_ONCE_INIT;
+
+static void flatten(void)
+{
+    for (const zs_api_t *const *d = domains; *d; d++)
+        for (const zs_api_t *a = *d; a->name && nflat < MAX_APIS; a++)
+            flat[nflat++] = a;
+}
+
+size_t zs_api_count(void)
+{
+    pthread_once(&flat_once, flatten);
+    return nflat;
+}
+
+const zs_api_t *zs_api_at(size_t i)
+{
+    pthread_once(&flat_once, flatten);
+    return i < nflat ? flat[i] : NULL;
+}
+
+/* "org.zstack.header.tag.APICreateSystemTagMsg" and "APICreateSystemTagMsg" both name
+ * CreateSystemTag: compare against the simple class name. */
+static bool names_api(const zs_api_t *a, const char *name)
+{
+    if (strcmp(a->name, name) == 0)
+        return true;
+    if (!a->klass)
+        return false;
+    if (strcmp(a->klass, name) == 0)
+        return true;
+    const char *simple = strrchr(a->klass, '.');
+    return simple && strcmp(simple + 1, name) == 0;
+}
+
+const zs_api_t *zs_api_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    size_t n = zs_api_count();
+    for (size_t i = 0; i < n; i++)
+        if (names_api(flat[i], name))
+            return flat[i];
+    return NULL;
+}
+
+const zs_resource_t *zs_resource_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (const zs_resource_t *const *const *d = resource_domains; *d; d++)
+        for (const zs_resource_t *const *r = *d; *r; r++)
+            if (strcmp((*r)->name, name) == 0 || ((*r)->vo && strcmp((*r)->vo, name) == 0))
+                return *r;
+    return NULL;
+}
+
+const zs_param_t *zs_api_param(const zs_api_t *api, const char *name)
+{
+    for (const zs_param_t *p = api->params; p && p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+/* ---- validation ---------------------------------------------------------------------- */
+
+static json_t *invalid(const zs_api_t *api, const char *field, const char *why)
+{
+    return zs_error_param(api->name, field, why);
+}
+
+/* Query strings carry text; turn it into the declared type. Returns the new value
+ * (new reference) or NULL when the text does not fit the type. */
+static json_t *coerce(const zs_param_t *p, json_t *v)
+{
+    const char *s = json_string_value(v);
+    switch (p->type) {
+    case ZS_P_INT:
+        if (json_is_integer(v))
+            return json_incref(v);
+        if (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v))
+            return json_integer((json_int_t)json_real_value(v));   /* the SDK sends 1.0 */
+        if (s && *s) {
+            char *end;
+            long long x = strtoll(s, &end, 10);
+            if (!*end)
+                return json_integer(x);
+        }
+        return NULL;
+    case ZS_P_REAL:
+        if (json_is_number(v))
+            return json_incref(v);
+        if (s && *s) {
+            char *end;
+            double x = strtod(s, &end);
+            if (!*end)
+                return json_real(x);
+        }
+        return NULL;
+    case ZS_P_BOOL:
+        if (json_is_boolean(v))
+            return json_incref(v);
+        if (s && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+            return json_boolean(strcmp(s, "true") == 0);
+        return NULL;
+    case ZS_P_LIST:
+        if (json_is_array(v)) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(v, i, e)
+                if (!json_is_string(e))
+                    return NULL;
+            return json_incref(v);
+        }
+        if (s) {   /* "a,b" from a query string */
+            json_t *list = json_array();
+            const char *start = s;
+            for (const char *c = s;; c++)
+                if (*c == ',' || *c == '\0') {
+                    if (c > start)
+                        json_array_append_new(list, json_stringn(start, (size_t)(c - start)));
+                    if (!*c)
+                        break;
+                    start = c + 1;
+                }
+            return list;
+        }
+        return NULL;
+    case ZS_P_STRING:
+    case ZS_P_UUID:
+        return json_is_string(v) ? json_incref(v) : NULL;
+    case ZS_P_OBJECT:
+        return json_is_object(v) ? json_incref(v) : NULL;
+    case ZS_P_ARRAY:
+        return json_is_array(v) ? json_incref(v) : NULL;
+    case ZS_P_ANY:
+        return json_incref(v);
+    }
+    return NULL;
+}
+
+static const char *type_name(zs_ptype_t t)
+{
+    static const char *names[] = {"a string", "an integer", "a number", "a boolean",
+                                  "a uuid", "a list of strings", "an object", "a list", "a value"};
+    return names[t];
+}
+
+static json_t *check_bounds(const zs_api_t *api, const zs_param_t *p, const json_t *v)
+{
+    char why[256];
+    long min = p->min, max = p->max;
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v);
+        if (p->type == ZS_P_UUID && !zs_uuid_valid(s))
+            return invalid(api, p->name, "must be a uuid of 32 lowercase hex characters");
+        if (max == 0)
+            max = 65536;
+        if ((long)len < min || (long)len > max) {
+            snprintf(why, sizeof why, "must be %ld..%ld characters long, got %zu", min, max, len);
+            return invalid(api, p->name, why);
+        }
+        if (p->choices) {
+            for (const char *const *c = p->choices; *c; c++)
+                if (strcmp(*c, s) == 0)
+                    return NULL;
+            size_t n = (size_t)snprintf(why, sizeof why, "must be one of [");
+            for (const char *const *c = p->choices; *c && n < sizeof why - 64; c++)
+                n += (size_t)snprintf(why + n, sizeof why - n, "%s%s", c == p->choices ? "" : ", ", *c);
+            snprintf(why + n, sizeof why - n, "], got '%.64s'", s);
+            return invalid(api, p->name, why);
+        }
+    } else if (json_is_array(v)) {
+        size_t n = json_array_size(v);
+        if (max == 0)
+            max = 10000;
+        if ((long)n < min || (long)n > max) {
+            snprintf(why, sizeof why, "must have %ld..%ld items, got %zu", min, max, n);
+            return invalid(api, p->name, why);
+        }
+    } else if (json_is_integer(v) && (p->min || p->max)) {
+        json_int_t x = json_integer_value(v);
+        if (x < min || (p->max && x > max)) {
+            snprintf(why, sizeof why, "must be between %ld and %ld, got %lld", min, max, (long long)x);
+            return invalid(api, p->name, why);
+        }
+    }
+    return NULL;
+}
+
+static bool tag_list_ok(const json_t *v)
+{
+    if (!json_is_array(v) || json_array_size(v) > 100)
+        return false;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+        if (!json_is_string(e) || json_string_length(e) == 0 || json_string_length(e) > 512)
+            return false;
+    return true;
+}
+
+int zs_api_validate(const zs_api_t *api, json_t *params, json_t **error)
+{
+    if (!json_is_object(params)) {
+        *error = zs_error(ZS_SYS_INVALID, "the parameters of %s must be a JSON object", api->name);
+        return -1;
+    }
+    for (const zs_param_t *p = api->params; p && p->name; p++) {
+        json_t *v = json_object_get(params, p->name);
+        if (!v || json_is_null(v)) {
+            if (p->required) {
+                *error = invalid(api, p->name, "is mandatory, can not be null");
+                return -1;
+            }
+            json_object_del(params, p->name);
+            continue;
+        }
+        json_t *c = coerce(p, v);
+        if (!c) {
+            char why[64];
+            snprintf(why, sizeof why, "must be %s", type_name(p->type));
+            *error = invalid(api, p->name, why);
+            return -1;
+        }
+        json_object_set_new(params, p->name, c);
+        if ((*error = check_bounds(api, p, c)))
+            return -1;
+    }
+    /* Drop what the API does not declare, except the creation extras of apis.md. Query and
+     * bus-only APIs keep everything: their parameters are the query's / the service's own. */
+    if (api->flags & (ZS_API_QUERY | ZS_API_INTERNAL))
+        return 0;
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(params, tmp, key, v) {
+        if (zs_api_param(api, key))
+            continue;
+        bool create_extra = (api->flags & ZS_API_CREATE) &&
+                            (strcmp(key, "resourceUuid") == 0);
+        bool tags = strcmp(key, "systemTags") == 0 || strcmp(key, "userTags") == 0;
+        if (tags) {
+            if (!tag_list_ok(v)) {
+                *error = invalid(api, key, "must be a list of at most 100 tags of 1..512 characters");
+                return -1;
+            }
+            continue;
+        }
+        if (create_extra) {
+            if (!zs_uuid_valid(json_string_value(v))) {
+                *error = invalid(api, key, "must be a uuid of 32 lowercase hex characters");
+                return -1;
+            }
+            continue;
+        }
+        json_object_del(params, key);
+    }
+    return 0;
+}
+
+/* ---- schema -------------------------------------------------------------------------- */
+
+json_t *zs_api_schema(const zs_api_t *api, const json_t *result)
+{
+    json_t *schema = json_object();
+    const char *klass = api->schema ? api->schema : api->resource ? api->resource->schema : NULL;
+    if (!klass)
+        return schema;
+    if (json_object_get(result, "inventory"))
+        json_object_set_new(schema, "inventory", json_string(klass));
+    json_t *list = json_object_get(result, "inventories");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        char path[48];
+        snprintf(path, sizeof path, "inventories[%zu]", i);
+        json_object_set_new(schema, path, json_string(klass));
+    }
+    return schema;
+}

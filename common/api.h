@@ -1,0 +1,104 @@
+/* api.h — the API table: every API of the suite declared once.
+ *
+ * A row says how the API is reached over HTTP (method, path template, action key), what its
+ * parameters are (types, required, limits, enums), whether it is async, needs a session or an
+ * admin, which service owns it, and what its reply looks like. From the rows:
+ *   - the gateway routes, validates and builds bus requests (gateway/route.c);
+ *   - each service dispatches requests to its handlers (service.h);
+ *   - the CLI and the OpenAPI document are generated (tools/, gateway/openapi.c).
+ * Adding an API = one row in common/apis_<domain>.c + one handler in its service.
+ *
+ * Rows are static and immutable; any thread may read them.
+ */
+#ifndef ZS_API_H
+#define ZS_API_H
+#include "resource.h"
+#include <jansson.h>
+#include <stdbool.h>
+
+typedef enum {
+    ZS_P_STRING,   /* JSON string (query-string text as is) */
+    ZS_P_INT,      /* JSON integer, or a decimal string from a query string */
+    ZS_P_REAL,     /* JSON number */
+    ZS_P_BOOL,     /* true/false, or "true"/"false" */
+    ZS_P_UUID,     /* 32 lowercase hex chars */
+    ZS_P_LIST,     /* JSON array of strings; from a query string: repeated or comma list */
+    ZS_P_OBJECT,   /* JSON object */
+    ZS_P_ARRAY,    /* JSON array of anything (objects...) */
+    ZS_P_ANY,      /* any JSON value; a string holding JSON text is kept as given */
+} zs_ptype_t;
+
+typedef struct {
+    const char *name;
+    zs_ptype_t type;
+    bool required;
+    long min;                    /* strings: min chars; lists/arrays: min items; ints: min value */
+    long max;                    /* same, upper bound; 0 = the type's default bound */
+    const char *const *choices;  /* allowed string values, NULL-terminated; NULL = any */
+} zs_param_t;
+
+enum {
+    ZS_API_ASYNC      = 1 << 0,  /* 202 + api-job through the broker */
+    ZS_API_NO_SESSION = 1 << 1,  /* no Authorization needed */
+    ZS_API_ADMIN      = 1 << 2,  /* admin accounts only (ID.1002 otherwise) */
+    ZS_API_QUERY      = 1 << 3,  /* query API: path and path/{uuid}; params are the query's */
+    ZS_API_INTERNAL   = 1 << 4,  /* bus only: no HTTP route */
+    ZS_API_WRITES     = 1 << 5,  /* the handler writes the store (sync writers: login...) */
+    ZS_API_CREATE     = 1 << 6,  /* takes resourceUuid/systemTags/userTags (apis.md preamble) */
+};
+
+typedef enum {
+    ZS_REPLY_INVENTORY,    /* {"inventory": {...}} */
+    ZS_REPLY_INVENTORIES,  /* {"inventories": [...]} */
+    ZS_REPLY_EMPTY,        /* {} */
+    ZS_REPLY_OTHER,        /* whatever the handler builds */
+} zs_reply_t;
+
+typedef struct zs_api {
+    const char *name;               /* "CreateSystemTag" */
+    const char *klass;              /* "org.zstack.header.tag.APICreateSystemTagMsg" */
+    const char *method;             /* "GET" "POST" "PUT" "DELETE", NULL for internal APIs */
+    const char *path;               /* "/system-tags/{uuid}/actions", under /zstack/v1 */
+    const char *action;             /* PUT actions: the body key(s), '|'-separated aliases */
+    unsigned flags;
+    const char *service;            /* owning service: "tags", "core", ... */
+    const zs_param_t *params;       /* terminated by {NULL} */
+    zs_reply_t reply;
+    const zs_resource_t *resource;  /* the inventory's resource (schema, queries), or NULL */
+    const char *schema;             /* reply class when resource is NULL (or differs) */
+} zs_api_t;
+
+/* The rows live in one array per domain, common/apis_<domain>.c, each terminated by a row
+ * whose name is NULL; the list of those arrays is in api.c. Likewise every domain lists its
+ * resource descriptors (NULL-terminated). */
+extern const zs_api_t zs_apis_core[], zs_apis_tags[], zs_apis_ticket[], zs_apis_longjob[],
+    zs_apis_license[], zs_apis_gc[], zs_apis_broker[];
+extern const zs_resource_t *const zs_resources_core[], *const zs_resources_tags[],
+    *const zs_resources_ticket[], *const zs_resources_longjob[], *const zs_resources_license[],
+    *const zs_resources_gc[], *const zs_resources_broker[];
+
+/* Every API of the suite: the number of rows, and row i (0 <= i < count). */
+size_t zs_api_count(void);
+const zs_api_t *zs_api_at(size_t i);
+
+/* The API named `name`: simple name ("CreateSystemTag"), ZStack class name
+ * ("org.zstack.header.tag.APICreateSystemTagMsg") or simple class name
+ * ("APICreateSystemTagMsg"). NULL when none. */
+const zs_api_t *zs_api_find(const char *name);
+
+/* The resource named `name` ("SystemTag") or whose vo is `name` ("TicketVO"), or NULL. */
+const zs_resource_t *zs_resource_find(const char *name);
+
+/* Checks and normalises `params` (an object; modified in place: query-string text turned into
+ * ints/bools/lists, unknown members removed, "systemTags"/"userTags" kept when the API creates).
+ * Returns 0, or -1 with *error = SYS.1007 naming the field. */
+int zs_api_validate(const zs_api_t *api, json_t *params, json_t **error);
+
+/* The X-JSON-Schema object for `result` of `api` (new reference; {} when there is nothing to
+ * describe), e.g. {"inventory": "org.zstack.header.tag.SystemTagInventory"}. */
+json_t *zs_api_schema(const zs_api_t *api, const json_t *result);
+
+/* The parameter named `name` of `api`, or NULL. */
+const zs_param_t *zs_api_param(const zs_api_t *api, const char *name);
+
+#endif

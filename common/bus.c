@@ -1,0 +1,167 @@
+/* bus.c — see bus.h. */
+#include "bus.h"
+#include "clock.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "uuid.h"
+#include <string.h>
+
+#define MAX_SERVICES 16
+
+struct zs_bus {
+    struct {
+        char name[32];
+        zsock_t *sock;
+    } conn[MAX_SERVICES];
+    int n;
+};
+
+zs_bus_t *zs_bus_new(void)
+{
+    return calloc(1, sizeof(zs_bus_t));
+}
+
+void zs_bus_destroy(zs_bus_t **self_p)
+{
+    if (!*self_p)
+        return;
+    for (int i = 0; i < (*self_p)->n; i++)
+        zsock_destroy(&(*self_p)->conn[i].sock);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void zs_bus_tune(zsock_t *sock)
+{
+    zsock_set_linger(sock, 0);
+    zsock_set_sndhwm(sock, 10000);
+    zsock_set_rcvhwm(sock, 10000);
+    zsock_set_maxmsgsize(sock, ZS_MSG_MAX_BYTES + 4096);
+}
+
+zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
+{
+    for (int i = 0; i < self->n; i++)
+        if (strcmp(self->conn[i].name, service) == 0)
+            return self->conn[i].sock;
+    if (self->n == MAX_SERVICES)
+        return NULL;
+    const char *eps = zs_config_endpoints(service);
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    if (!s)
+        return NULL;
+    zs_bus_tune(s);
+    zsock_set_immediate(s, 1);
+    zsock_set_sndtimeo(s, 0);
+    char list[2048];
+    snprintf(list, sizeof list, "%s", eps);
+    for (char *save, *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save))
+        if (zsock_connect(s, "%s", ep) != 0)
+            zs_warn("bus: cannot connect to %s at %s", service, ep);
+    snprintf(self->conn[self->n].name, sizeof self->conn[0].name, "%s", service);
+    self->conn[self->n].sock = s;
+    self->n++;
+    return s;
+}
+
+/* With ZMQ_IMMEDIATE a send fails until a connection is up. A socket made a moment ago is
+ * still connecting, so a caller may wait up to wait_ms for the pipe to become writable. */
+static int send_within(zs_bus_t *self, const char *service, const zs_msg_t *msg, int64_t wait_ms)
+{
+    zsock_t *s = zs_bus_socket(self, service);
+    char *buf;
+    size_t len;
+    if (!s || zs_msg_encode(msg, &buf, &len) != 0)
+        return -1;
+    int rc = zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT);
+    if (rc < 0 && zmq_errno() == EAGAIN && wait_ms > 0) {
+        zmq_pollitem_t item = {zsock_resolve(s), 0, ZMQ_POLLOUT, 0};
+        if (zmq_poll(&item, 1, (long)wait_ms) > 0)
+            rc = zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT);
+    }
+    free(buf);
+    return rc < 0 ? -1 : 0;
+}
+
+int zs_bus_send(zs_bus_t *self, const char *service, const zs_msg_t *msg)
+{
+    return send_within(self, service, msg, 0);
+}
+
+int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity)
+{
+    zmsg_t *m = zmsg_recv(sock);
+    if (!m)
+        return -1;
+    if (identity)
+        *identity = zmsg_pop(m);
+    zframe_t *payload = zmsg_pop(m);
+    char err[128] = "";
+    int rc = -1;
+    if (payload && (!identity || *identity))
+        rc = zs_msg_decode(zframe_data(payload), zframe_size(payload), msg, err);
+    if (rc != 0) {
+        zs_warn("bus: dropped a bad message: %s", err[0] ? err : "missing frames");
+        if (identity)
+            zframe_destroy(identity);
+    }
+    zframe_destroy(&payload);
+    zmsg_destroy(&m);
+    return rc;
+}
+
+static void timeout_reply(zs_msg_t *reply, const zs_msg_t *req, const char *service, bool sent)
+{
+    zs_msg_reply(reply, req, false, 503,
+                 sent ? zs_error(ZS_SYS_TIMEOUT, "service %s did not answer %s in time", service, req->api)
+                      : zs_error(ZS_SYS_TIMEOUT, "service %s is not reachable for %s", service, req->api));
+}
+
+int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req, int64_t timeout_ms,
+                zs_msg_t *reply)
+{
+    int64_t end = zs_now_ms() + timeout_ms;
+    if (req->deadline && req->deadline < end)
+        end = req->deadline;
+    int64_t grace = end - zs_now_ms();
+    if (send_within(self, service, req, grace < 1000 ? grace : 1000) != 0) {
+        timeout_reply(reply, req, service, false);
+        return -1;
+    }
+    zsock_t *s = zs_bus_socket(self, service);
+    zmq_pollitem_t item = {zsock_resolve(s), 0, ZMQ_POLLIN, 0};
+    for (;;) {
+        int64_t left = end - zs_now_ms();
+        if (left <= 0 || zmq_poll(&item, 1, (long)left) <= 0) {
+            if (left > 0 && zmq_errno() == EINTR)
+                continue;
+            timeout_reply(reply, req, service, true);
+            return -1;
+        }
+        if (zs_bus_recv(s, reply, NULL) != 0)
+            continue;
+        if (reply->kind == 'R' && strcmp(reply->id, req->id) == 0)
+            return 0;
+        zs_msg_clear(reply);   /* the late answer of an abandoned call */
+    }
+}
+
+json_t *zs_bus_request(zs_bus_t *self, const char *service, const char *api, const json_t *caller,
+                       json_t *body, int64_t timeout_ms, json_t **error)
+{
+    zs_msg_t req = {.kind = 'Q', .deadline = zs_now_ms() + timeout_ms, .body = body};
+    snprintf(req.api, sizeof req.api, "%s", api);
+    zs_uuid_new(req.id);
+    req.caller = caller ? json_deep_copy(caller) : NULL;
+    zs_msg_t reply;
+    zs_bus_call(self, service, &req, timeout_ms, &reply);
+    zs_msg_clear(&req);
+    json_t *out = NULL;
+    if (reply.ok)
+        out = json_incref(reply.body);
+    else
+        *error = json_incref(reply.body);
+    zs_msg_clear(&reply);
+    return out;
+}

@@ -1,0 +1,47 @@
+/* msg.h — the bus envelope: every request, reply and event on the bus is one msgpack map
+ *   {"v":1, "k":"Q"|"R"|"E", "api":name, "id":request id, "job":bool, "dl":deadline ms,
+ *    "caller":{accountUuid, accountName, admin, session}, "ok":bool, "st":status, "body":...}
+ * A request's body is the API parameters; a reply's body is the result (ok) or an error
+ * object (error.h); an event's body is its payload and `api` its topic.
+ * Decoding bounds sizes and depth (pack.h) and checks every member's type.
+ * Any thread may use these; a zs_msg_t belongs to one thread.
+ */
+#ifndef ZS_MSG_H
+#define ZS_MSG_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZS_MSG_MAX_BYTES (16 * 1024 * 1024)
+
+typedef struct {
+    char kind;          /* 'Q' request, 'R' reply, 'E' event */
+    char api[128];      /* API (or event topic) name */
+    char id[48];        /* request id; the job uuid for async work */
+    bool job;           /* an async job: the service executes it at most once per id */
+    int64_t deadline;   /* epoch ms after which the work must not start; 0 = none */
+    json_t *caller;     /* owned; NULL for system calls */
+    json_t *body;       /* owned; never NULL after decode (an empty object at least) */
+    bool ok;            /* replies: success */
+    int status;         /* replies: HTTP status hint, 0 = the default (200 / 503) */
+} zs_msg_t;
+
+/* Encodes. Returns 0 and a malloc'd buffer the caller frees, or -1. */
+int zs_msg_encode(const zs_msg_t *msg, char **buf, size_t *len);
+
+/* Decodes into *msg (whose previous content is ignored). Returns 0, or -1 with a reason
+ * in errbuf (size >= 128). On success the caller owns msg->caller / msg->body. */
+int zs_msg_decode(const void *buf, size_t len, zs_msg_t *msg, char *errbuf);
+
+/* Releases caller/body and zeroes the struct. */
+void zs_msg_clear(zs_msg_t *msg);
+
+/* Builds a reply to `req` (same api/id/job). `body` is stolen. */
+void zs_msg_reply(zs_msg_t *reply, const zs_msg_t *req, bool ok, int status, json_t *body);
+
+/* Caller helpers: account uuid ("" when none), admin flag. */
+const char *zs_msg_account(const zs_msg_t *msg);
+bool zs_msg_admin(const zs_msg_t *msg);
+
+#endif

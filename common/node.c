@@ -1,0 +1,158 @@
+/* node.c — see node.h. */
+#include "node.h"
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "uuid.h"
+#include <czmq.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct zs_node {
+    char uuid[ZS_UUID_LEN + 1];
+    char role[32];
+    zs_bus_t *bus;
+    int64_t next_beat;
+    int64_t join_ms;
+};
+
+static void usage(const char *process)
+{
+    fprintf(stderr, "usage: %s [--config FILE] [--bind ENDPOINT] [--listen HOST:PORT] "
+                    "[--data-dir DIR]\n", process);
+}
+
+int zs_node_init(const char *process, int argc, char **argv)
+{
+    const char *config = NULL;
+    const char *role = strncmp(process, "zs-", 3) == 0 ? process + 3 : process;
+    zs_log_init(process);
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char key[96];
+        if (!v) {
+            usage(process);
+            return -1;
+        }
+        if (strcmp(argv[i], "--config") == 0)
+            config = v;
+        else if (strcmp(argv[i], "--bind") == 0) {
+            snprintf(key, sizeof key, "bus.%s.bind", role);
+            zs_config_set(key, v);
+        } else if (strcmp(argv[i], "--listen") == 0)
+            zs_config_set("gateway.listen", v);
+        else if (strcmp(argv[i], "--data-dir") == 0)
+            zs_config_set("data.dir", v);
+        else {
+            usage(process);
+            return -1;
+        }
+        i++;
+    }
+    if (zs_config_load(config) != 0)
+        return -1;
+    zsys_handler_set(NULL);   /* we handle SIGINT/SIGTERM ourselves */
+    zsys_set_linger(0);
+    return 0;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int zs_node_prepare_endpoint(const char *endpoint)
+{
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return 0;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", endpoint + 6);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    return mkdirs(dir);
+}
+
+/* Heartbeats are sent without waiting (the next one retries); the goodbye waits briefly so it
+ * is not lost when the socket closes right after. */
+static bool beat(zs_node_t *self, const char *api, bool wait)
+{
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    zs_msg_t m = {.kind = 'Q', .deadline = zs_now_ms() + 10000};
+    snprintf(m.api, sizeof m.api, "%s", api);
+    zs_uuid_new(m.id);
+    m.body = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i}", "uuid", self->uuid, "role", self->role,
+                       "hostName", host, "version", ZS_VERSION, "joinDate",
+                       (json_int_t)self->join_ms, "pid", (int)getpid());
+    bool sent = true;
+    if (wait) {
+        zs_msg_t reply;
+        zs_bus_call(self->bus, "core", &m, 300, &reply);
+        zs_msg_clear(&reply);
+    } else {
+        sent = zs_bus_send(self->bus, "core", &m) == 0;
+    }
+    zs_msg_clear(&m);
+    return sent;
+}
+
+zs_node_t *zs_node_new(const char *role, zs_bus_t *bus)
+{
+    zs_node_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    zs_uuid_new(self->uuid);
+    snprintf(self->role, sizeof self->role, "%s", role);
+    self->bus = bus;
+    self->join_ms = zs_now_ms();
+    /* The connection to the core comes up asynchronously: retry the first beat for a moment
+     * so a fresh stack is ready in well under a second (a core started later gets the next). */
+    for (int i = 0; i < 50 && !beat(self, "Heartbeat", false); i++)
+        zclock_sleep(10);
+    self->next_beat = zs_mono_ms() + zs_config_int("node.heartbeat-interval", 5) * 1000;
+    return self;
+}
+
+void zs_node_tick(zs_node_t *self)
+{
+    if (!self)
+        return;
+    /* Drop the core's acknowledgements of earlier beats. Safe: between calls no request of
+     * this thread is waiting on that socket (zs_bus_call is synchronous). */
+    zsock_t *core = zs_bus_socket(self->bus, "core");
+    while (core && (zsock_events(core) & ZMQ_POLLIN)) {
+        zmsg_t *ack = zmsg_recv(core);
+        zmsg_destroy(&ack);
+    }
+    if (zs_mono_ms() < self->next_beat)
+        return;
+    if (beat(self, "Heartbeat", false))
+        self->next_beat = zs_mono_ms() + zs_config_int("node.heartbeat-interval", 5) * 1000;
+}
+
+void zs_node_destroy(zs_node_t **self_p)
+{
+    if (!*self_p)
+        return;
+    beat(*self_p, "NodeLeave", true);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+const char *zs_node_uuid(const zs_node_t *self)
+{
+    return self ? self->uuid : "";
+}

@@ -1,0 +1,34 @@
+/* node.h — what every process of the suite does to be one: read its command line and
+ * configuration, name itself in the logs, and be a management node (register with the core
+ * service, heartbeat every node.heartbeat-interval seconds, default 5, say goodbye on exit).
+ *
+ * Threads: zs_node_init runs first in main(), before any thread. A zs_node_t belongs to the
+ * thread that owns the zs_bus_t it was given.
+ */
+#ifndef ZS_NODE_H
+#define ZS_NODE_H
+#include "bus.h"
+
+#define ZS_VERSION "4.0.0"
+
+typedef struct zs_node zs_node_t;
+
+/* Parses [--config FILE] [--bind ENDPOINT] [--listen HOST:PORT] [--data-dir DIR], loads the
+ * configuration (flags override the file; ZS_* variables override both), starts logging as
+ * `process` ("zs-tags"), turns off CZMQ's own signal handling. Returns 0, or -1 after
+ * printing usage. --bind sets bus.<role>.bind where role is process without "zs-". */
+int zs_node_init(const char *process, int argc, char **argv);
+
+/* Creates the directory of an ipc:// endpoint (nothing for tcp://). 0 or -1. */
+int zs_node_prepare_endpoint(const char *endpoint);
+
+/* A management node of `role` ("gateway", "tags"...) with a fresh uuid; sends the first
+ * heartbeat at once through `bus` (borrowed; must outlive the node). */
+zs_node_t *zs_node_new(const char *role, zs_bus_t *bus);
+/* Call about once a second: heartbeats when due and drains the core's answers. */
+void zs_node_tick(zs_node_t *self);
+/* Tells the core this node leaves, then frees. */
+void zs_node_destroy(zs_node_t **self_p);
+const char *zs_node_uuid(const zs_node_t *self);
+
+#endif

@@ -1,0 +1,40 @@
+/* pack.h — JSON values (jansson) to msgpack and back. msgpack is the bus and storage format;
+ * jansson is the in-memory document every handler works with.
+ *
+ * Decoding treats its input as hostile: before anything is allocated the bytes are walked
+ * once and refused when they exceed the limits (total size, nesting depth, element count,
+ * string length), when a container claims more elements than bytes remain, when a map key is
+ * not a string, when a string is not UTF-8, or when the type is ext/bin/an int beyond int64.
+ * Also refused: map keys holding a NUL byte, duplicate map keys, NaN and infinite reals.
+ * Any thread may call these; nothing is shared.
+ */
+#ifndef ZS_PACK_H
+#define ZS_PACK_H
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct {
+    size_t max_bytes;     /* whole input; default 8 MiB */
+    unsigned max_depth;   /* containers inside containers (a top-level array is depth 1);
+                           * default 32, which is also the most msgpack-c can decode:
+                           * larger values act as 32 */
+    size_t max_elements;  /* sum of all array + map entries; default 1,000,000 */
+    size_t max_string;    /* one string; default 4 MiB */
+} zs_pack_limits_t;
+
+/* The defaults above. */
+extern const zs_pack_limits_t zs_pack_default_limits;
+
+/* Encodes `value` as msgpack. Returns 0 and sets *buf (malloc'd: the caller frees it) and
+ * *len; -1 when memory runs out or `value` is NULL or nests deeper than 32 (which also
+ * stops a cyclic value). Integers, reals, strings, true/false/null, arrays and objects map
+ * to their msgpack counterparts, integers in their shortest msgpack form. */
+int zs_pack(const json_t *value, char **buf, size_t *len);
+
+/* Decodes exactly one msgpack value filling all `len` bytes (trailing bytes are an error).
+ * Returns a new reference, or NULL with a reason in errbuf (size >= 128; NULL when the caller
+ * does not want the reason), e.g. "msgpack: nesting deeper than 32".
+ * `limits` NULL means zs_pack_default_limits. */
+json_t *zs_unpack(const void *buf, size_t len, const zs_pack_limits_t *limits, char *errbuf);
+
+#endif

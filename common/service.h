@@ -1,0 +1,150 @@
+/* service.h — the runtime every service process is built on (svc-* and the broker's job side).
+ *
+ * zs_service_main() loads the configuration, opens the service's LMDB store
+ * (<data dir>/<name>/), binds a ROUTER on its bus endpoint, registers with the core service as
+ * a management node, and runs the service loop until SIGINT/SIGTERM:
+ *
+ *   poll (bus ROUTER, event SUB, 1 s tick)
+ *   drain up to ZS_SERVICE_BATCH pending requests
+ *   run them all in ONE write transaction, each in its own nested transaction (a failing
+ *       request rolls back only itself)           <- group commit
+ *   commit once (fsync), then send every reply and publish the events the handlers queued
+ *
+ * so an API that answered success is durable, and throughput comes from batching, not from
+ * turning fsync off. A batch holding only read APIs runs in a read transaction.
+ *
+ * Async jobs (msg.job) are executed at most once per id: the reply is stored with the
+ * handler's writes in the same transaction ("jobs" database) and a re-dispatched job gets
+ * the stored reply. A request whose deadline has passed is not executed (SYS.1001).
+ *
+ * The loop also answers, for every service, the bus-only APIs "Ping", "Exists" (does record
+ * uuid of a resource live here) and "QueryValues" (join resolution), and runs any query API
+ * (ZS_API_QUERY) that has no handler of its own through the query engine.
+ *
+ * Threads: handlers, tick and on_event run on the loop thread only. Other threads of a
+ * service talk to it over the bus (their own zs_bus_t), like any other client.
+ */
+#ifndef ZS_SERVICE_H
+#define ZS_SERVICE_H
+#include "api.h"
+#include "bus.h"
+#include "msg.h"
+#include "query.h"
+#include "store.h"
+#include <jansson.h>
+
+#define ZS_SERVICE_BATCH 512
+
+typedef struct zs_service zs_service_t;
+
+/* One request being handled. */
+typedef struct {
+    zs_service_t *svc;
+    const zs_api_t *api;
+    const zs_msg_t *req;   /* req->body: the validated parameters; req->caller: who asks */
+    MDB_txn *txn;          /* this request's transaction (nested write, or the batch's read) */
+    int status;            /* HTTP status hint of the reply; 0 = the default (200 / 503) */
+    const char *reply_api; /* the reply concerns this API (for its schema); NULL: call->api */
+} zs_call_t;
+
+/* A handler returns the result body (new reference) on success, or NULL with *error set to
+ * an error object (new reference). It may set call->status (e.g. 400). */
+typedef json_t *(zs_handler_fn)(zs_call_t *call, json_t **error);
+
+typedef struct {
+    const char *api;
+    zs_handler_fn *fn;
+} zs_handler_t;
+
+typedef struct {
+    const char *name;                        /* "tags": bus endpoint, store dir, node role */
+    const zs_resource_t *const *resources;   /* NULL-terminated: what the store holds */
+    unsigned schema_version;
+    const zs_handler_t *handlers;            /* terminated by {NULL} */
+    const char *const *topics;               /* event topics to receive (NULL: none) */
+    const char *const *kv_dbs;               /* extra raw databases (NULL-terminated) or NULL */
+    /* All optional: */
+    int (*start)(zs_service_t *svc);         /* after the store is open; non-zero aborts */
+    void (*tick)(zs_service_t *svc);         /* about once a second */
+    void (*on_event)(zs_service_t *svc, const char *topic, json_t *body);
+    void (*stop)(zs_service_t *svc);
+    /* Permission rule of the generic query handler: may the caller see rec? */
+    bool (*visible)(zs_call_t *call, const json_t *rec);
+    /* Local answer to tag conditions (the tag service itself); NULL: ask svc-tags. */
+    json_t *(*tag_resources)(zs_service_t *svc, const char *tag_type, const char *op,
+                             const char *value, json_t **error);
+} zs_service_def_t;
+
+/* Runs the service; returns the process exit code. Command line: [--config FILE]
+ * [--bind ENDPOINT] (default: the first endpoint of bus.<name>). */
+int zs_service_main(const zs_service_def_t *def, int argc, char **argv);
+
+zs_store_t *zs_service_store(zs_service_t *svc);
+/* The loop thread's bus client, for calls to other services. */
+zs_bus_t *zs_service_bus(zs_service_t *svc);
+/* This process's management node uuid. Borrowed. */
+const char *zs_service_node(zs_service_t *svc);
+const zs_service_def_t *zs_service_def(zs_service_t *svc);
+/* Service-specific state. */
+void *zs_service_data(zs_service_t *svc);
+void zs_service_set_data(zs_service_t *svc, void *data);
+
+/* Queues an event to publish once the current batch has committed (so no event announces
+ * a change that was rolled back). `body` is stolen. Loop thread only. */
+void zs_service_publish(zs_service_t *svc, const char *topic, json_t *body);
+
+/* Runs fn(svc, arg) on the loop thread once the current batch (or zs_service_write) has
+ * committed, e.g. to send work that must not leave before it is durable. Dropped (not run)
+ * when the commit fails or the request that queued it is rolled back. Loop thread only. */
+void zs_service_after_commit(zs_service_t *svc, void (*fn)(zs_service_t *svc, void *arg),
+                             void *arg);
+
+/* Adds `sock` (a zsock_t or an actor) to the loop's poller: fn runs on the loop thread each
+ * time it is readable and must drain it. */
+void zs_service_watch(zs_service_t *svc, void *sock, void (*fn)(zs_service_t *svc, void *sock));
+
+/* Deferred replies (long polls). A handler that cannot answer yet calls zs_call_defer, keeps
+ * the token, and returns zs_call_deferred(). The answer is sent later with
+ * zs_deferred_answer (which frees the token and NULLs *d); `api` names the API the reply
+ * concerns (NULL: the request's), `body` is stolen. Not for async jobs. Loop thread only. */
+typedef struct zs_deferred zs_deferred_t;
+zs_deferred_t *zs_call_defer(zs_call_t *call);
+json_t *zs_call_deferred(void);
+void zs_deferred_answer(zs_service_t *svc, zs_deferred_t **d, bool ok, int status,
+                        const char *api, json_t *body);
+
+/* Runs fn inside a write transaction of its own, committed at once (for tick work).
+ * fn returns 0 to commit, non-zero to abort. Returns fn's value or an LMDB code. */
+int zs_service_write(zs_service_t *svc, int (*fn)(zs_service_t *svc, MDB_txn *txn, void *arg),
+                     void *arg);
+
+/* Runs the query engine for a query API call (what the generic handler does), with the
+ * given extra conditions (NULL-terminated, may be NULL). For handlers that add rules. */
+json_t *zs_service_query(zs_call_t *call, const zs_resource_t *res, const char *const *extra,
+                         json_t **error);
+
+/* For create APIs (apis.md preamble): the new resource's uuid is the `resourceUuid`
+ * parameter when given (503 SYS.1007 when a record of `collection` already has it), else a
+ * fresh one. Writes it into out and returns 0, or -1 with *error. */
+int zs_call_new_uuid(zs_call_t *call, const char *collection, char out[33], json_t **error);
+
+/* Attaches the request's systemTags/userTags (if any) to the new resource, through svc-tags
+ * (bus-only AttachTags, no existence check: the resource is not committed yet). Returns 0,
+ * or -1 with *error when the tags are refused or svc-tags is unreachable (the handler then
+ * fails, so the creation rolls back). */
+int zs_call_attach_tags(zs_call_t *call, const char *uuid, const char *resource_type,
+                        json_t **error);
+
+/* Helpers for handlers. */
+/* The string parameter `name` of the request, or NULL. Borrowed. */
+const char *zs_call_str(const zs_call_t *call, const char *name);
+/* {"inventory": rendered rec} (new reference). */
+json_t *zs_call_inventory(const zs_resource_t *res, const json_t *rec);
+/* Sets *error to a 400 SYS.1007 error (details from fmt) and returns NULL. */
+json_t *zs_call_invalid(zs_call_t *call, json_t **error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets *error (code, details) and returns NULL; status stays 503. */
+json_t *zs_call_fail(zs_call_t *call, json_t **error, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,395 @@
+/* accounts.c — accounts and sessions (apis.md §1, rest.md "Login and sessions").
+ *
+ * Clients send the SHA-512 hex of the password at login (ZStack's SDK and CLI do); accounts
+ * are created with the plain password. Either way what is stored is an Argon2id hash
+ * (libsodium crypto_pwhash_str) of the SHA-512 hex, so the stored form is salted and slow
+ * and never the bare digest the client sends. */
+#include "clock.h"
+#include "config.h"
+#include "core.h"
+#include "error.h"
+#include "log.h"
+#include "uuid.h"
+#include <ctype.h>
+#include <sodium.h>
+#include <string.h>
+
+#define ACCOUNTS "accounts"
+#define SESSIONS "sessions"
+#define DEFAULT_SESSION_S 7200
+#define MAX_SESSIONS 500
+
+static void sha512_hex(const char *plain, char out[129])
+{
+    unsigned char d[crypto_hash_sha512_BYTES];
+    crypto_hash_sha512(d, (const unsigned char *)plain, strlen(plain));
+    sodium_bin2hex(out, 129, d, sizeof d);
+}
+
+/* Argon2id of the (lower-cased) SHA-512 hex. Returns 0 or -1. */
+static int password_hash(const char *sha512hex, char out[crypto_pwhash_STRBYTES])
+{
+    char lower[129];
+    snprintf(lower, sizeof lower, "%s", sha512hex);
+    for (char *c = lower; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    size_t mem = (size_t)zs_config_int("core.pwhash-memory", 16 * 1024 * 1024);
+    return crypto_pwhash_str(out, lower, strlen(lower), crypto_pwhash_OPSLIMIT_INTERACTIVE, mem);
+}
+
+static bool password_ok(const json_t *account, const char *sha512hex)
+{
+    const char *hash = json_string_value(json_object_get(account, "passwordHash"));
+    char lower[129];
+    snprintf(lower, sizeof lower, "%s", sha512hex);
+    for (char *c = lower; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    return hash && crypto_pwhash_str_verify(hash, lower, strlen(lower)) == 0;
+}
+
+static bool is_admin(const json_t *account)
+{
+    const char *t = json_string_value(json_object_get(account, "type"));
+    return t && strcmp(t, "SystemAdmin") == 0;
+}
+
+static json_t *find_by_name(zs_call_t *call, const char *name)
+{
+    json_t *v = json_string(name);
+    json_t *rec = zs_store_find_one(zs_service_store(call->svc), call->txn, ACCOUNTS, "name", v);
+    json_decref(v);
+    return rec;
+}
+
+static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
+{
+    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
+}
+
+/* ---- bootstrap ----------------------------------------------------------------------- */
+
+static int create_admin(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    zs_store_t *store = zs_service_store(svc);
+    json_t *name = json_string("admin");
+    json_t *existing = zs_store_find_one(store, txn, ACCOUNTS, "name", name);
+    json_decref(name);
+    if (existing) {
+        json_decref(existing);
+        return 0;
+    }
+    const char *password = zs_config_get("admin.password", NULL);
+    if (!password || !*password) {
+        password = "password";
+        zs_warn("*** the admin account was created with ZStack's default password 'password'. "
+                "Change it now (UpdateAccount), or set ZS_ADMIN_PASSWORD before the first start. ***");
+    }
+    char digest[129], hash[crypto_pwhash_STRBYTES], uuid[ZS_UUID_LEN + 1];
+    sha512_hex(password, digest);
+    if (password_hash(digest, hash) != 0)
+        return ENOMEM;
+    int64_t now = zs_now_ms();
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "uuid", zs_uuid_new(uuid),
+                            "name", "admin", "type", "SystemAdmin", "description",
+                            "the built-in administrator", "passwordHash", hash, "createDate",
+                            (json_int_t)now, "lastOpDate", (json_int_t)now);
+    int rc = zs_store_put(store, txn, ACCOUNTS, uuid, rec);
+    json_decref(rec);
+    if (rc == 0)
+        zs_info("created account admin (%s)", uuid);
+    return rc;
+}
+
+int accounts_bootstrap(zs_service_t *svc)
+{
+    int rc = zs_service_write(svc, create_admin, NULL);
+    if (rc != 0)
+        zs_errorf("cannot create the admin account: %s", zs_store_strerror(rc));
+    return rc;
+}
+
+/* ---- sessions ------------------------------------------------------------------------ */
+
+static json_t *new_session(zs_call_t *call, const char *account_uuid, json_t **error)
+{
+    zs_store_t *store = zs_service_store(call->svc);
+    json_t *acc = json_string(account_uuid);
+    unsigned char key[ZS_STORE_KEY_SIZE];
+    int klen = zs_store_index_key(ZS_FT_STRING, acc, key, sizeof key);
+    json_decref(acc);
+    size_t n = klen > 0 ? zs_store_index_count(store, call->txn, SESSIONS, "accountUuid", key, (size_t)klen) : 0;
+    if (n >= (size_t)zs_config_int("core.max-sessions", MAX_SESSIONS))
+        return zs_call_fail(call, error, ZS_ID_MAX_SESSION,
+                            "account[%s] already has %zu active sessions", account_uuid, n);
+    char uuid[ZS_UUID_LEN + 1];
+    int64_t now = zs_now_ms();
+    int64_t life = zs_config_int("core.session-timeout", DEFAULT_SESSION_S) * 1000;
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "uuid", zs_uuid_new(uuid),
+                            "accountUuid", account_uuid, "userUuid", account_uuid, "expiredDate",
+                            (json_int_t)(now + life), "createDate", (json_int_t)now, "lastOpDate",
+                            (json_int_t)now);
+    int rc = zs_store_put(store, call->txn, SESSIONS, uuid, rec);
+    if (rc != 0) {
+        json_decref(rec);
+        return store_fail(call, error, rc);
+    }
+    json_t *out = zs_call_inventory(&zs_res_session, rec);
+    json_decref(rec);
+    return out;
+}
+
+json_t *accounts_login(zs_call_t *call, json_t **error)
+{
+    json_t *account = find_by_name(call, zs_call_str(call, "accountName"));
+    bool ok = account && password_ok(account, zs_call_str(call, "password"));
+    if (!ok) {
+        json_decref(account);
+        /* Same answer for a wrong name and a wrong password: no account enumeration. */
+        return zs_call_fail(call, error, ZS_ID_AUTH, "wrong account name or password");
+    }
+    json_t *out = new_session(call, json_string_value(json_object_get(account, "uuid")), error);
+    json_decref(account);
+    return out;
+}
+
+static void revoke_session(zs_call_t *call, const char *session_uuid)
+{
+    zs_service_publish(call->svc, "session.revoked", json_pack("{s:s}", "sessionUuid", session_uuid));
+}
+
+json_t *accounts_logout(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "sessionUuid");
+    int rc = zs_store_del(zs_service_store(call->svc), call->txn, SESSIONS, uuid);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_fail(call, error, rc);
+    revoke_session(call, uuid);
+    return json_object();
+}
+
+/* The live session record, or NULL when unknown or expired. */
+static json_t *live_session(zs_call_t *call, const char *uuid)
+{
+    json_t *s = zs_store_get(zs_service_store(call->svc), call->txn, SESSIONS, uuid);
+    if (s && json_integer_value(json_object_get(s, "expiredDate")) <= zs_now_ms()) {
+        json_decref(s);
+        return NULL;
+    }
+    return s;
+}
+
+json_t *accounts_validate(zs_call_t *call, json_t **error)
+{
+    (void)error;
+    json_t *s = live_session(call, zs_call_str(call, "sessionUuid"));
+    json_decref(s);
+    return json_pack("{s:b}", "valid", s != NULL);
+}
+
+json_t *accounts_renew(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "sessionUuid");
+    json_t *s = live_session(call, uuid);
+    if (!s)
+        return zs_call_fail(call, error, ZS_ID_SESSION, "session[%s] is unknown or expired", uuid);
+    if (!zs_msg_admin(call->req) &&
+        strcmp(json_string_value(json_object_get(s, "accountUuid")), zs_msg_account(call->req)) != 0) {
+        json_decref(s);
+        return zs_call_fail(call, error, ZS_ID_DENIED, "session[%s] belongs to another account", uuid);
+    }
+    json_t *d = json_object_get(call->req->body, "duration");
+    int64_t life = (d ? json_integer_value(d) : zs_config_int("core.session-timeout", DEFAULT_SESSION_S)) * 1000;
+    int64_t now = zs_now_ms();
+    json_object_set_new(s, "expiredDate", json_integer(now + life));
+    json_object_set_new(s, "lastOpDate", json_integer(now));
+    int rc = zs_store_put(zs_service_store(call->svc), call->txn, SESSIONS, uuid, s);
+    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_session, s) : store_fail(call, error, rc);
+    json_decref(s);
+    return out;
+}
+
+json_t *accounts_check_session(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "sessionUuid");
+    json_t *s = live_session(call, uuid);
+    json_t *acc = s ? zs_store_get(zs_service_store(call->svc), call->txn, ACCOUNTS,
+                                   json_string_value(json_object_get(s, "accountUuid")))
+                    : NULL;
+    json_t *out = NULL;
+    if (acc)
+        out = json_pack("{s:O, s:O, s:b, s:O}", "accountUuid", json_object_get(acc, "uuid"),
+                        "accountName", json_object_get(acc, "name"), "admin", is_admin(acc),
+                        "expiredDate", json_object_get(s, "expiredDate"));
+    else
+        zs_call_fail(call, error, ZS_ID_SESSION, "session[%s] is unknown, logged out or expired", uuid);
+    json_decref(s);
+    json_decref(acc);
+    return out;
+}
+
+typedef struct {
+    char uuids[1000][ZS_UUID_LEN + 1];
+    int n;
+} uuid_batch_t;
+
+static int collect(void *arg, const char *uuid)
+{
+    uuid_batch_t *b = arg;
+    if (b->n == 1000)
+        return 1;
+    snprintf(b->uuids[b->n++], ZS_UUID_LEN + 1, "%s", uuid);
+    return 0;
+}
+
+static int expire_sessions(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    uuid_batch_t *b = arg;
+    zs_store_t *store = zs_service_store(svc);
+    unsigned char hi[ZS_STORE_KEY_SIZE];
+    json_t *now = json_integer(zs_now_ms());
+    int hlen = zs_store_index_key(ZS_FT_TIME, now, hi, sizeof hi);
+    json_decref(now);
+    b->n = 0;
+    zs_store_index_walk(store, txn, SESSIONS, "expiredDate", NULL, 0, false, hi, (size_t)hlen, true,
+                        NULL, 0, collect, b);
+    for (int i = 0; i < b->n; i++) {
+        int rc = zs_store_del(store, txn, SESSIONS, b->uuids[i]);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        zs_service_publish(svc, "session.revoked", json_pack("{s:s}", "sessionUuid", b->uuids[i]));
+    }
+    return 0;
+}
+
+void sessions_expire(zs_service_t *svc)
+{
+    static uuid_batch_t b;
+    zs_service_write(svc, expire_sessions, &b);
+}
+
+/* ---- accounts ------------------------------------------------------------------------ */
+
+bool accounts_visible(zs_call_t *call, const json_t *rec)
+{
+    return strcmp(json_string_value(json_object_get(rec, "uuid")), zs_msg_account(call->req)) == 0;
+}
+
+json_t *accounts_create(zs_call_t *call, json_t **error)
+{
+    const char *name = zs_call_str(call, "name");
+    json_t *taken = find_by_name(call, name);
+    if (taken) {
+        json_decref(taken);
+        return zs_call_fail(call, error, ZS_SYS_INVALID, "an account named %s already exists", name);
+    }
+    char uuid[ZS_UUID_LEN + 1], digest[129], hash[crypto_pwhash_STRBYTES];
+    if (zs_call_new_uuid(call, ACCOUNTS, uuid, error) != 0)
+        return NULL;
+    sha512_hex(zs_call_str(call, "password"), digest);
+    if (password_hash(digest, hash) != 0)
+        return zs_call_fail(call, error, ZS_SYS_INTERNAL, "cannot hash the password: out of memory");
+    const char *type = zs_call_str(call, "type");
+    int64_t now = zs_now_ms();
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "uuid", uuid, "name", name, "type",
+                            type ? type : "Normal", "passwordHash", hash, "createDate",
+                            (json_int_t)now, "lastOpDate", (json_int_t)now);
+    if (zs_call_str(call, "description"))
+        json_object_set_new(rec, "description", json_string(zs_call_str(call, "description")));
+    int rc = zs_store_put(zs_service_store(call->svc), call->txn, ACCOUNTS, uuid, rec);
+    json_t *out = NULL;
+    if (rc != 0)
+        store_fail(call, error, rc);
+    else if (zs_call_attach_tags(call, uuid, "AccountVO", error) == 0)
+        out = zs_call_inventory(&zs_res_account, rec);
+    json_decref(rec);
+    return out;
+}
+
+json_t *accounts_update(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "uuid");
+    if (!zs_msg_admin(call->req) && strcmp(uuid, zs_msg_account(call->req)) != 0)
+        return zs_call_fail(call, error, ZS_ID_DENIED, "only an admin may update another account");
+    zs_store_t *store = zs_service_store(call->svc);
+    json_t *rec = zs_store_get(store, call->txn, ACCOUNTS, uuid);
+    if (!rec)
+        return zs_call_fail(call, error, ZS_SYS_NOT_FOUND, "account[%s] is not found", uuid);
+    const char *name = zs_call_str(call, "name");
+    if (name && strcmp(name, json_string_value(json_object_get(rec, "name"))) != 0) {
+        json_t *taken = find_by_name(call, name);
+        if (taken) {
+            json_decref(taken);
+            json_decref(rec);
+            return zs_call_fail(call, error, ZS_SYS_INVALID, "an account named %s already exists", name);
+        }
+        json_object_set_new(rec, "name", json_string(name));
+    }
+    if (zs_call_str(call, "description"))
+        json_object_set_new(rec, "description", json_string(zs_call_str(call, "description")));
+    if (zs_call_str(call, "password")) {
+        char digest[129], hash[crypto_pwhash_STRBYTES];
+        sha512_hex(zs_call_str(call, "password"), digest);
+        if (password_hash(digest, hash) != 0) {
+            json_decref(rec);
+            return zs_call_fail(call, error, ZS_SYS_INTERNAL, "cannot hash the password: out of memory");
+        }
+        json_object_set_new(rec, "passwordHash", json_string(hash));
+    }
+    json_object_set_new(rec, "lastOpDate", json_integer(zs_now_ms()));
+    int rc = zs_store_put(store, call->txn, ACCOUNTS, uuid, rec);
+    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_account, rec) : store_fail(call, error, rc);
+    json_decref(rec);
+    return out;
+}
+
+static int count_admins(void *arg, const char *uuid)
+{
+    (void)uuid;
+    (*(int *)arg)++;
+    return 0;
+}
+
+json_t *accounts_delete(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "uuid");
+    zs_store_t *store = zs_service_store(call->svc);
+    json_t *rec = zs_store_get(store, call->txn, ACCOUNTS, uuid);
+    if (!rec)
+        return json_object();   /* deleting what is not there succeeds, as in ZStack */
+    if (is_admin(rec)) {
+        int admins = 0;
+        json_t *t = json_string("SystemAdmin");
+        unsigned char key[ZS_STORE_KEY_SIZE];
+        int klen = zs_store_index_key(ZS_FT_STRING, t, key, sizeof key);
+        json_decref(t);
+        zs_store_index_walk(store, call->txn, ACCOUNTS, "type", key, (size_t)klen, true, key,
+                            (size_t)klen, true, NULL, 0, count_admins, &admins);
+        if (admins <= 1) {
+            json_decref(rec);
+            return zs_call_fail(call, error, ZS_SYS_FAILED, "account[%s] is the last admin account; "
+                                "it cannot be deleted", uuid);
+        }
+    }
+    json_decref(rec);
+    /* Its sessions end with it. */
+    json_t *acc = json_string(uuid);
+    json_t *sessions = zs_store_find(store, call->txn, SESSIONS, "accountUuid", acc, 100000);
+    json_decref(acc);
+    size_t i;
+    json_t *s;
+    int rc = 0;
+    json_array_foreach(sessions, i, s) {
+        if ((rc = zs_store_del(store, call->txn, SESSIONS, json_string_value(s))) != 0)
+            break;
+        revoke_session(call, json_string_value(s));
+    }
+    json_decref(sessions);
+    if (rc == 0)
+        rc = zs_store_del(store, call->txn, ACCOUNTS, uuid);
+    if (rc != 0)
+        return store_fail(call, error, rc);
+    zs_service_publish(call->svc, "resource.deleted",
+                       json_pack("{s:s, s:s}", "resourceUuid", uuid, "resourceType", "AccountVO"));
+    return json_object();
+}

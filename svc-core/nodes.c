@@ -1,0 +1,156 @@
+/* nodes.c — management nodes and the global APIs (apis.md §2). Every process of the suite
+ * heartbeats here; a node silent for node.dead-after beats (default 6) is removed and
+ * announced ("node.dead") so its unfinished work can be taken over. */
+#include "clock.h"
+#include "config.h"
+#include "core.h"
+#include "error.h"
+#include "log.h"
+#include "node.h"
+#include <string.h>
+
+#define NODES "nodes"
+
+static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
+{
+    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
+}
+
+json_t *nodes_heartbeat(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "uuid"), *role = zs_call_str(call, "role");
+    if (!uuid || !role)
+        return zs_call_invalid(call, error, "a heartbeat needs uuid and role");
+    zs_store_t *store = zs_service_store(call->svc);
+    json_t *rec = zs_store_get(store, call->txn, NODES, uuid);
+    int64_t now = zs_now_ms();
+    bool joined = rec == NULL;
+    if (joined) {
+        rec = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:s, s:I}", "uuid", uuid, "role", role,
+                        "hostName", json_object_get(call->req->body, "hostName"),
+                        "version", json_object_get(call->req->body, "version"),
+                        "joinDate", json_object_get(call->req->body, "joinDate"),
+                        "pid", json_object_get(call->req->body, "pid"),
+                        "state", "Running", "createDate", (json_int_t)now);
+    }
+    json_object_set_new(rec, "heartBeat", json_integer(now));
+    json_object_set_new(rec, "lastOpDate", json_integer(now));
+    int rc = zs_store_put(store, call->txn, NODES, uuid, rec);
+    json_decref(rec);
+    if (rc != 0)
+        return store_fail(call, error, rc);
+    if (joined) {
+        zs_service_publish(call->svc, "node.joined", json_pack("{s:s, s:s}", "uuid", uuid, "role", role));
+        zs_log(ZS_INFO, NULL, "management node %s (%s) joined", uuid, role);
+    }
+    return json_object();
+}
+
+json_t *nodes_leave(zs_call_t *call, json_t **error)
+{
+    const char *uuid = zs_call_str(call, "uuid");
+    int rc = uuid ? zs_store_del(zs_service_store(call->svc), call->txn, NODES, uuid) : MDB_NOTFOUND;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_fail(call, error, rc);
+    if (rc == 0)
+        zs_service_publish(call->svc, "node.left",
+                           json_pack("{s:s, s:s}", "uuid", uuid, "role", zs_call_str(call, "role")));
+    return json_object();
+}
+
+json_t *nodes_version(zs_call_t *call, json_t **error)
+{
+    (void)call;
+    (void)error;
+    return json_pack("{s:s}", "version", ZS_VERSION);
+}
+
+json_t *nodes_time(zs_call_t *call, json_t **error)
+{
+    (void)call;
+    (void)error;
+    int64_t ms = zs_now_ms();
+    return json_pack("{s:{s:I, s:I}}", "currentTime", "MillionSeconds", (json_int_t)ms, "Seconds",
+                     (json_int_t)(ms / 1000));
+}
+
+static int64_t dead_after_ms(void)
+{
+    return zs_config_int("node.heartbeat-interval", 5) * 1000 * zs_config_int("node.dead-after", 6);
+}
+
+/* Ready when every role of core.ready-roles has a live node. */
+json_t *nodes_ready(zs_call_t *call, json_t **error)
+{
+    zs_store_t *store = zs_service_store(call->svc);
+    const char *wanted = zs_call_str(call, "managementNodeId");
+    if (wanted) {
+        json_t *n = zs_store_get(store, call->txn, NODES, wanted);
+        json_decref(n);
+        if (!n)
+            return zs_call_fail(call, error, ZS_SYS_NOT_FOUND, "management node[%s] is not known", wanted);
+    }
+    char roles[512], missing[512] = "";
+    snprintf(roles, sizeof roles, "%s", zs_config_get("core.ready-roles", "broker,core,tags"));
+    int64_t live_since = zs_now_ms() - dead_after_ms();
+    for (char *save, *r = strtok_r(roles, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
+        json_t *role = json_string(r);
+        json_t *uuids = zs_store_find(store, call->txn, NODES, "role", role, 64);
+        json_decref(role);
+        bool alive = false;
+        size_t i;
+        json_t *u;
+        json_array_foreach(uuids, i, u) {
+            json_t *n = zs_store_get(store, call->txn, NODES, json_string_value(u));
+            alive |= n && json_integer_value(json_object_get(n, "heartBeat")) >= live_since;
+            json_decref(n);
+        }
+        json_decref(uuids);
+        if (!alive)
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
+                     *missing ? ", " : "", r);
+    }
+    if (*missing)
+        return zs_call_fail(call, error, ZS_SYS_FAILED, "not ready: no live %s", missing);
+    return json_pack("{s:s}", "managementNodeId", wanted ? wanted : zs_service_node(call->svc));
+}
+
+typedef struct {
+    json_t *dead;
+    int64_t before;
+} reap_t;
+
+static int find_dead(void *arg, const char *uuid, json_t *rec)
+{
+    reap_t *r = arg;
+    if (json_integer_value(json_object_get(rec, "heartBeat")) < r->before)
+        json_array_append_new(r->dead, json_pack("{s:s, s:O}", "uuid", uuid, "role",
+                                                 json_object_get(rec, "role")));
+    return 0;
+}
+
+static int remove_dead(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    reap_t *r = arg;
+    zs_store_t *store = zs_service_store(svc);
+    zs_store_scan(store, txn, NODES, find_dead, r);
+    size_t i;
+    json_t *d;
+    json_array_foreach(r->dead, i, d) {
+        int rc = zs_store_del(store, txn, NODES, json_string_value(json_object_get(d, "uuid")));
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        zs_log(ZS_WARN, NULL, "management node %s (%s) missed its heartbeats: declared dead",
+               json_string_value(json_object_get(d, "uuid")),
+               json_string_value(json_object_get(d, "role")));
+        zs_service_publish(svc, "node.dead", json_incref(d));
+    }
+    return 0;
+}
+
+void nodes_reap(zs_service_t *svc)
+{
+    reap_t r = {json_array(), zs_now_ms() - dead_after_ms()};
+    zs_service_write(svc, remove_dead, &r);
+    json_decref(r.dead);
+}
