@@ -61,14 +61,20 @@ static const zs_handler_t handlers[] = {
     {NULL, NULL},
 };
 
-static const zs_service_def_t broker = {
-    .name = "broker",
+static const zs_module_t broker_module = {
+    .name = "jobs",
     .resources = resources,
-    .schema_version = 1,
     .handlers = handlers,
     .start = broker_start,
     .tick = broker_tick,
     .stop = broker_stop,
+};
+static const zs_module_t *const modules[] = {&broker_module, NULL};
+
+static const zs_service_def_t broker = {
+    .name = "broker",
+    .schema_version = 1,
+    .modules = modules,
 };
 
 int main(int argc, char **argv)

@@ -239,10 +239,28 @@ static json_t *resolve_join(void *ctx, const zs_join_t *join, const char *condit
     return values;
 }
 
+#define FOREACH_MODULE(svc, m) \
+    for (const zs_module_t *const *m##_p = (svc)->def->modules, *m; m##_p && (m = *m##_p); m##_p++)
+
+/* The module declaring resource `res`, or NULL. */
+static const zs_module_t *module_of(const zs_service_t *svc, const zs_resource_t *res)
+{
+    FOREACH_MODULE(svc, m)
+        for (const zs_resource_t *const *r = m->resources; r && *r; r++)
+            if (*r == res)
+                return m;
+    return NULL;
+}
+
+typedef struct {
+    zs_call_t *call;
+    bool (*visible)(zs_call_t *, const json_t *);
+} visibility_t;
+
 static bool visible_adapter(void *arg, const json_t *rec)
 {
-    zs_call_t *call = arg;
-    return call->svc->def->visible(call, rec);
+    visibility_t *v = arg;
+    return v->visible(v->call, rec);
 }
 
 json_t *zs_service_query(zs_call_t *call, const zs_resource_t *res, const char *const *extra,
@@ -260,9 +278,11 @@ json_t *zs_service_query(zs_call_t *call, const zs_resource_t *res, const char *
         }
     zs_query_resolver_t resolver = {call, resolve_tags, resolve_join};
     zs_query_stats_t stats = {0, ""};
-    bool filtered = call->svc->def->visible && !zs_msg_admin(call->req);
+    const zs_module_t *owner = module_of(call->svc, res);
+    visibility_t vis = {call, owner ? owner->visible : NULL};
+    bool filtered = vis.visible && !zs_msg_admin(call->req);
     json_t *out = zs_query_run(q, call->svc->store, call->txn, &resolver,
-                               filtered ? visible_adapter : NULL, call, &stats, error);
+                               filtered ? visible_adapter : NULL, &vis, &stats, error);
     zs_query_destroy(&q);
     if (!out && json_is_string(json_object_get(*error, "code")) &&
         strcmp(zs_error_code(*error), ZS_SYS_INVALID) == 0)
@@ -346,9 +366,10 @@ static json_t *generic_query(zs_call_t *call, json_t **error)
 
 static zs_handler_fn *find_handler(const zs_service_t *svc, const zs_api_t *api)
 {
-    for (const zs_handler_t *h = svc->def->handlers; h && h->api; h++)
-        if (strcmp(h->api, api->name) == 0)
-            return h->fn;
+    FOREACH_MODULE(svc, m)
+        for (const zs_handler_t *h = m->handlers; h && h->api; h++)
+            if (strcmp(h->api, api->name) == 0)
+                return h->fn;
     zs_handler_fn *b = builtin(api->name);
     if (b)
         return b;
@@ -604,16 +625,23 @@ static int setup(zs_service_t *svc, const char *bind)
 {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/%s", zs_config_data_dir(), svc->def->name);
-    svc->store = zs_store_open(dir, svc->def->resources, svc->def->schema_version, 0);
+    const zs_resource_t *resources[128];
+    size_t n = 0;
+    FOREACH_MODULE(svc, m)
+        for (const zs_resource_t *const *r = m->resources; r && *r && n < 127; r++)
+            resources[n++] = *r;
+    resources[n] = NULL;
+    svc->store = zs_store_open(dir, resources, svc->def->schema_version, 0);
     if (!svc->store)
         return -1;
     static const char *const builtin_dbs[] = {JOBS_DB, JOBS_TIME_DB, NULL};
     for (const char *const *d = builtin_dbs; *d; d++)
         if (zs_store_kv_open(svc->store, *d) != 0)
             return -1;
-    for (const char *const *d = svc->def->kv_dbs; d && *d; d++)
-        if (zs_store_kv_open(svc->store, *d) != 0)
-            return -1;
+    FOREACH_MODULE(svc, m)
+        for (const char *const *d = m->kv_dbs; d && *d; d++)
+            if (zs_store_kv_open(svc->store, *d) != 0)
+                return -1;
     svc->router = zsock_new(ZMQ_ROUTER);
     zs_bus_tune(svc->router);
     zsock_set_router_mandatory(svc->router, 1);
@@ -623,16 +651,25 @@ static int setup(zs_service_t *svc, const char *bind)
     }
     svc->bus = zs_bus_new();
     svc->pub = zs_events_publisher();
-    if (svc->def->topics)
-        svc->sub = zs_events_subscriber(svc->def->topics);
+    const char *topics[64];
+    n = 0;
+    FOREACH_MODULE(svc, m)
+        for (const char *const *t = m->topics; t && *t && n < 63; t++)
+            topics[n++] = *t;
+    topics[n] = NULL;
+    if (n)
+        svc->sub = zs_events_subscriber(topics);
     svc->pending_events = json_array();
     svc->poller = zpoller_new(svc->router, NULL);
     if (svc->sub)
         zpoller_add(svc->poller, svc->sub);
     svc->node_bus = zs_bus_new();
     svc->node = zs_node_new(svc->def->name, svc->node_bus);
-    if (svc->def->start && svc->def->start(svc) != 0)
-        return -1;
+    FOREACH_MODULE(svc, m)
+        if (m->start && m->start(svc) != 0) {
+            zs_errorf("module %s failed to start", m->name);
+            return -1;
+        }
     return 0;
 }
 
@@ -652,15 +689,17 @@ static void loop(zs_service_t *svc)
         } else if (which) {
             char topic[128];
             json_t *body = zs_events_recv(svc->sub, topic, sizeof topic);
-            if (body && svc->def->on_event)
-                svc->def->on_event(svc, topic, body);
+            FOREACH_MODULE(svc, m)
+                if (body && m->on_event)
+                    m->on_event(svc, topic, body);
             json_decref(body);
         }
         if (zs_mono_ms() >= next_tick) {
             next_tick = zs_mono_ms() + 1000;
             zs_node_tick(svc->node);
-            if (svc->def->tick)
-                svc->def->tick(svc);
+            FOREACH_MODULE(svc, m)
+                if (m->tick)
+                    m->tick(svc);
             static int ticks;
             if (++ticks % 60 == 0)
                 zs_service_write(svc, forget_old_jobs, NULL);
@@ -693,8 +732,10 @@ int zs_service_main(const zs_service_def_t *def, int argc, char **argv)
         loop(&svc);
         zs_info("%s stopping", process);
     }
-    if (def->stop && svc.store)
-        def->stop(&svc);
+    if (svc.store)
+        FOREACH_MODULE(&svc, m)
+            if (m->stop)
+                m->stop(&svc);
     zs_node_destroy(&svc.node);
     zpoller_destroy(&svc.poller);
     zs_bus_destroy(&svc.node_bus);

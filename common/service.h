@@ -56,20 +56,30 @@ typedef struct {
     zs_handler_fn *fn;
 } zs_handler_t;
 
+/* A module: one part of a service (accounts, sessions, hosts... in the core service), with
+ * its resources, handlers and hooks. A service is a list of modules, so a new part of a
+ * service is a new module file plus one line in the service's main.c. */
 typedef struct {
-    const char *name;                        /* "tags": bus endpoint, store dir, node role */
-    const zs_resource_t *const *resources;   /* NULL-terminated: what the store holds */
-    unsigned schema_version;
-    const zs_handler_t *handlers;            /* terminated by {NULL} */
+    const char *name;                        /* for logs */
+    const zs_resource_t *const *resources;   /* NULL-terminated, or NULL: what the store holds */
+    const zs_handler_t *handlers;            /* terminated by {NULL}, or NULL */
     const char *const *topics;               /* event topics to receive (NULL: none) */
     const char *const *kv_dbs;               /* extra raw databases (NULL-terminated) or NULL */
     /* All optional: */
     int (*start)(zs_service_t *svc);         /* after the store is open; non-zero aborts */
     void (*tick)(zs_service_t *svc);         /* about once a second */
+    /* Every event of the service's topics reaches every module that has on_event. */
     void (*on_event)(zs_service_t *svc, const char *topic, json_t *body);
     void (*stop)(zs_service_t *svc);
-    /* Permission rule of the generic query handler: may the caller see rec? */
+    /* Permission rule of the generic query handler for this module's resources: may the
+     * (non-admin) caller see rec? NULL: everyone sees everything. */
     bool (*visible)(zs_call_t *call, const json_t *rec);
+} zs_module_t;
+
+typedef struct {
+    const char *name;                        /* "tags": bus endpoint, store dir, node role */
+    unsigned schema_version;
+    const zs_module_t *const *modules;       /* NULL-terminated */
     /* Local answer to tag conditions (the tag service itself); NULL: ask svc-tags. */
     json_t *(*tag_resources)(zs_service_t *svc, const char *tag_type, const char *op,
                              const char *value, json_t **error);

@@ -101,7 +101,7 @@ static int create_admin(zs_service_t *svc, MDB_txn *txn, void *arg)
     return rc;
 }
 
-int accounts_bootstrap(zs_service_t *svc)
+static int accounts_bootstrap(zs_service_t *svc)
 {
     int rc = zs_service_write(svc, create_admin, NULL);
     if (rc != 0)
@@ -139,7 +139,7 @@ static json_t *new_session(zs_call_t *call, const char *account_uuid, json_t **e
     return out;
 }
 
-json_t *accounts_login(zs_call_t *call, json_t **error)
+static json_t *accounts_login(zs_call_t *call, json_t **error)
 {
     json_t *account = find_by_name(call, zs_call_str(call, "accountName"));
     bool ok = account && password_ok(account, zs_call_str(call, "password"));
@@ -158,7 +158,7 @@ static void revoke_session(zs_call_t *call, const char *session_uuid)
     zs_service_publish(call->svc, "session.revoked", json_pack("{s:s}", "sessionUuid", session_uuid));
 }
 
-json_t *accounts_logout(zs_call_t *call, json_t **error)
+static json_t *accounts_logout(zs_call_t *call, json_t **error)
 {
     const char *uuid = zs_call_str(call, "sessionUuid");
     int rc = zs_store_del(zs_service_store(call->svc), call->txn, SESSIONS, uuid);
@@ -179,7 +179,7 @@ static json_t *live_session(zs_call_t *call, const char *uuid)
     return s;
 }
 
-json_t *accounts_validate(zs_call_t *call, json_t **error)
+static json_t *accounts_validate(zs_call_t *call, json_t **error)
 {
     (void)error;
     json_t *s = live_session(call, zs_call_str(call, "sessionUuid"));
@@ -187,7 +187,7 @@ json_t *accounts_validate(zs_call_t *call, json_t **error)
     return json_pack("{s:b}", "valid", s != NULL);
 }
 
-json_t *accounts_renew(zs_call_t *call, json_t **error)
+static json_t *accounts_renew(zs_call_t *call, json_t **error)
 {
     const char *uuid = zs_call_str(call, "sessionUuid");
     json_t *s = live_session(call, uuid);
@@ -209,7 +209,7 @@ json_t *accounts_renew(zs_call_t *call, json_t **error)
     return out;
 }
 
-json_t *accounts_check_session(zs_call_t *call, json_t **error)
+static json_t *accounts_check_session(zs_call_t *call, json_t **error)
 {
     const char *uuid = zs_call_str(call, "sessionUuid");
     json_t *s = live_session(call, uuid);
@@ -262,7 +262,7 @@ static int expire_sessions(zs_service_t *svc, MDB_txn *txn, void *arg)
     return 0;
 }
 
-void sessions_expire(zs_service_t *svc)
+static void sessions_expire(zs_service_t *svc)
 {
     static uuid_batch_t b;
     zs_service_write(svc, expire_sessions, &b);
@@ -270,12 +270,12 @@ void sessions_expire(zs_service_t *svc)
 
 /* ---- accounts ------------------------------------------------------------------------ */
 
-bool accounts_visible(zs_call_t *call, const json_t *rec)
+static bool accounts_visible(zs_call_t *call, const json_t *rec)
 {
     return strcmp(json_string_value(json_object_get(rec, "uuid")), zs_msg_account(call->req)) == 0;
 }
 
-json_t *accounts_create(zs_call_t *call, json_t **error)
+static json_t *accounts_create(zs_call_t *call, json_t **error)
 {
     const char *name = zs_call_str(call, "name");
     json_t *taken = find_by_name(call, name);
@@ -306,7 +306,7 @@ json_t *accounts_create(zs_call_t *call, json_t **error)
     return out;
 }
 
-json_t *accounts_update(zs_call_t *call, json_t **error)
+static json_t *accounts_update(zs_call_t *call, json_t **error)
 {
     const char *uuid = zs_call_str(call, "uuid");
     if (!zs_msg_admin(call->req) && strcmp(uuid, zs_msg_account(call->req)) != 0)
@@ -350,7 +350,7 @@ static int count_admins(void *arg, const char *uuid)
     return 0;
 }
 
-json_t *accounts_delete(zs_call_t *call, json_t **error)
+static json_t *accounts_delete(zs_call_t *call, json_t **error)
 {
     const char *uuid = zs_call_str(call, "uuid");
     zs_store_t *store = zs_service_store(call->svc);
@@ -393,3 +393,26 @@ json_t *accounts_delete(zs_call_t *call, json_t **error)
                        json_pack("{s:s, s:s}", "resourceUuid", uuid, "resourceType", "AccountVO"));
     return json_object();
 }
+
+static const zs_resource_t *const resources[] = {&zs_res_account, &zs_res_session, NULL};
+
+static const zs_handler_t handlers[] = {
+    {"LogInByAccount", accounts_login},
+    {"LogOut", accounts_logout},
+    {"ValidateSession", accounts_validate},
+    {"RenewSession", accounts_renew},
+    {"CheckSession", accounts_check_session},
+    {"CreateAccount", accounts_create},
+    {"UpdateAccount", accounts_update},
+    {"DeleteAccount", accounts_delete},
+    {NULL, NULL},
+};
+
+const zs_module_t accounts_module = {
+    .name = "accounts",
+    .resources = resources,
+    .handlers = handlers,
+    .start = accounts_bootstrap,
+    .tick = sessions_expire,
+    .visible = accounts_visible,
+};

@@ -16,7 +16,7 @@ static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
     return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
 }
 
-json_t *nodes_heartbeat(zs_call_t *call, json_t **error)
+static json_t *nodes_heartbeat(zs_call_t *call, json_t **error)
 {
     const char *uuid = zs_call_str(call, "uuid"), *role = zs_call_str(call, "role");
     if (!uuid || !role)
@@ -46,7 +46,7 @@ json_t *nodes_heartbeat(zs_call_t *call, json_t **error)
     return json_object();
 }
 
-json_t *nodes_leave(zs_call_t *call, json_t **error)
+static json_t *nodes_leave(zs_call_t *call, json_t **error)
 {
     const char *uuid = zs_call_str(call, "uuid");
     int rc = uuid ? zs_store_del(zs_service_store(call->svc), call->txn, NODES, uuid) : MDB_NOTFOUND;
@@ -58,14 +58,14 @@ json_t *nodes_leave(zs_call_t *call, json_t **error)
     return json_object();
 }
 
-json_t *nodes_version(zs_call_t *call, json_t **error)
+static json_t *nodes_version(zs_call_t *call, json_t **error)
 {
     (void)call;
     (void)error;
     return json_pack("{s:s}", "version", ZS_VERSION);
 }
 
-json_t *nodes_time(zs_call_t *call, json_t **error)
+static json_t *nodes_time(zs_call_t *call, json_t **error)
 {
     (void)call;
     (void)error;
@@ -80,7 +80,7 @@ static int64_t dead_after_ms(void)
 }
 
 /* Ready when every role of core.ready-roles has a live node. */
-json_t *nodes_ready(zs_call_t *call, json_t **error)
+static json_t *nodes_ready(zs_call_t *call, json_t **error)
 {
     zs_store_t *store = zs_service_store(call->svc);
     const char *wanted = zs_call_str(call, "managementNodeId");
@@ -148,9 +148,27 @@ static int remove_dead(zs_service_t *svc, MDB_txn *txn, void *arg)
     return 0;
 }
 
-void nodes_reap(zs_service_t *svc)
+static void nodes_reap(zs_service_t *svc)
 {
     reap_t r = {json_array(), zs_now_ms() - dead_after_ms()};
     zs_service_write(svc, remove_dead, &r);
     json_decref(r.dead);
 }
+
+static const zs_resource_t *const resources[] = {&zs_res_node, NULL};
+
+static const zs_handler_t handlers[] = {
+    {"Heartbeat", nodes_heartbeat},
+    {"NodeLeave", nodes_leave},
+    {"GetVersion", nodes_version},
+    {"GetCurrentTime", nodes_time},
+    {"IsReadyToGo", nodes_ready},
+    {NULL, NULL},
+};
+
+const zs_module_t nodes_module = {
+    .name = "nodes",
+    .resources = resources,
+    .handlers = handlers,
+    .tick = nodes_reap,
+};

@@ -340,14 +340,20 @@ static const zs_handler_t handlers[] = {
     {NULL, NULL},
 };
 
-static const zs_service_def_t tags = {
+static const zs_module_t tags_module = {
     .name = "tags",
     .resources = resources,
-    .schema_version = 1,
     .handlers = handlers,
     .topics = topics,
     .on_event = tags_event,
     .visible = tags_visible,
+};
+static const zs_module_t *const modules[] = {&tags_module, NULL};
+
+static const zs_service_def_t tags = {
+    .name = "tags",
+    .schema_version = 1,
+    .modules = modules,
 };
 
 int main(int argc, char **argv)
