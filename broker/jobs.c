@@ -92,15 +92,27 @@ static void dispatch_after_commit(zs_service_t *svc, void *arg)
 
 /* ---- completion ---------------------------------------------------------------------- */
 
+/* What a poll of a finished job answers: the result body, or the error object (the gateway
+ * wraps it in {"error": ...}). Returns a new reference; sets *ok and *status. */
+static json_t *job_outcome(const json_t *rec, bool *ok, int *status)
+{
+    *ok = json_is_true(json_object_get(rec, "ok"));
+    *status = (int)json_integer_value(json_object_get(rec, "status"));
+    if (!*status)
+        *status = *ok ? 200 : 503;
+    json_t *result = json_object_get(rec, "result");
+    return json_deep_copy(*ok ? result : json_object_get(result, "error"));
+}
+
 static void answer_waiters(zs_service_t *svc, open_job_t *j, const json_t *rec)
 {
     waiter_t *w;
     const char *api = json_string_value(json_object_get(rec, "api"));
-    bool ok = json_is_true(json_object_get(rec, "ok"));
-    int status = (int)json_integer_value(json_object_get(rec, "status"));
     while ((w = zlistx_detach(j->waiters, NULL))) {
-        zs_deferred_answer(svc, &w->token, ok, status ? status : ok ? 200 : 503, api,
-                           json_deep_copy(json_object_get(rec, "result")));
+        bool ok;
+        int status;
+        json_t *body = job_outcome(rec, &ok, &status);
+        zs_deferred_answer(svc, &w->token, ok, status, api, body);
         free(w);
         nwaiters--;
     }
@@ -270,11 +282,12 @@ json_t *jobs_get(zs_call_t *call, json_t **error)
         call->status = 202;
         out = json_object();
     } else {
-        call->status = (int)json_integer_value(json_object_get(rec, "status"));
-        if (json_is_true(json_object_get(rec, "ok")))
-            out = json_deep_copy(json_object_get(rec, "result"));
+        bool ok;
+        json_t *body = job_outcome(rec, &ok, &call->status);
+        if (ok)
+            out = body;
         else
-            *error = json_deep_copy(json_object_get(json_object_get(rec, "result"), "error"));
+            *error = body;
     }
     json_decref(rec);
     return out;

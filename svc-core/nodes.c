@@ -79,37 +79,54 @@ static int64_t dead_after_ms(void)
     return zs_config_int("node.heartbeat-interval", 5) * 1000 * zs_config_int("node.dead-after", 6);
 }
 
-/* Ready when every role of core.ready-roles has a live node. */
+/* A role is alive when it answers: services are pinged over the bus (a fresh heartbeat of a
+ * process that just died would lie); the core is answering this very call; gateways, which
+ * have no bus endpoint, count when one heartbeated recently. */
+static bool role_alive(zs_call_t *call, const char *role)
+{
+    if (strcmp(role, "core") == 0)
+        return true;
+    if (strcmp(role, "gateway") != 0) {
+        json_t *error = NULL;
+        json_t *pong = zs_bus_request(zs_service_bus(call->svc), role, "Ping", NULL, json_object(),
+                                      zs_config_int("core.ready-ping-ms", 500), &error);
+        json_decref(error);
+        json_decref(pong);
+        return pong != NULL;
+    }
+    zs_store_t *store = zs_service_store(call->svc);
+    json_t *r = json_string(role);
+    json_t *uuids = zs_store_find(store, call->txn, NODES, "role", r, 64);
+    json_decref(r);
+    int64_t live_since = zs_now_ms() - dead_after_ms();
+    bool alive = false;
+    size_t i;
+    json_t *u;
+    json_array_foreach(uuids, i, u) {
+        json_t *n = zs_store_get(store, call->txn, NODES, json_string_value(u));
+        alive |= n && json_integer_value(json_object_get(n, "heartBeat")) >= live_since;
+        json_decref(n);
+    }
+    json_decref(uuids);
+    return alive;
+}
+
+/* Ready when every role of core.ready-roles is alive. */
 static json_t *nodes_ready(zs_call_t *call, json_t **error)
 {
-    zs_store_t *store = zs_service_store(call->svc);
     const char *wanted = zs_call_str(call, "managementNodeId");
     if (wanted) {
-        json_t *n = zs_store_get(store, call->txn, NODES, wanted);
+        json_t *n = zs_store_get(zs_service_store(call->svc), call->txn, NODES, wanted);
         json_decref(n);
         if (!n)
             return zs_call_fail(call, error, ZS_SYS_NOT_FOUND, "management node[%s] is not known", wanted);
     }
     char roles[512], missing[512] = "";
     snprintf(roles, sizeof roles, "%s", zs_config_get("core.ready-roles", "broker,core,tags"));
-    int64_t live_since = zs_now_ms() - dead_after_ms();
-    for (char *save, *r = strtok_r(roles, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
-        json_t *role = json_string(r);
-        json_t *uuids = zs_store_find(store, call->txn, NODES, "role", role, 64);
-        json_decref(role);
-        bool alive = false;
-        size_t i;
-        json_t *u;
-        json_array_foreach(uuids, i, u) {
-            json_t *n = zs_store_get(store, call->txn, NODES, json_string_value(u));
-            alive |= n && json_integer_value(json_object_get(n, "heartBeat")) >= live_since;
-            json_decref(n);
-        }
-        json_decref(uuids);
-        if (!alive)
+    for (char *save, *r = strtok_r(roles, ",", &save); r; r = strtok_r(NULL, ",", &save))
+        if (!role_alive(call, r))
             snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
                      *missing ? ", " : "", r);
-    }
     if (*missing)
         return zs_call_fail(call, error, ZS_SYS_FAILED, "not ready: no live %s", missing);
     return json_pack("{s:s}", "managementNodeId", wanted ? wanted : zs_service_node(call->svc));
