@@ -22,7 +22,7 @@ LIBZS      = $(BUILD)/libzs.a
 # Every program: name = folder. Each folder's .c files make one binary.
 PROGRAMS = gateway:zs-gateway broker:zs-broker svc-core:zs-core svc-tags:zs-tags \
            svc-ticket:zs-ticket svc-longjob:zs-longjob svc-license:zs-license \
-           svc-gc:zs-gc tools:zs
+           svc-gc:zs-gc tools:zs tools/bench/bare:zs-bench-bare
 define program
 $(2)_SRC := $$(wildcard $(1)/*.c)
 $(2)_OBJ := $$($(2)_SRC:%.c=$$(BUILD)/%.o)
@@ -31,6 +31,14 @@ $$(BIN)/$(2): $$($(2)_OBJ) $$(LIBZS) | $$(BIN)
 BINARIES += $$(if $$($(2)_SRC),$$(BIN)/$(2))
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+
+# Bench helpers: each tools/bench/<name>.c is one program, $(BIN)/zs-bench-<name>.
+BENCH_SRC = $(wildcard tools/bench/*.c)
+BENCH_BIN = $(BENCH_SRC:tools/bench/%.c=$(BIN)/zs-bench-%)
+$(BIN)/zs-bench-%: $(BUILD)/tools/bench/%.o $(LIBZS) | $(BIN)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBZS) $(LDLIBS)
+BINARIES += $(BENCH_BIN)
+.SECONDARY: $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -89,4 +97,4 @@ bench: deps
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(COMMON_OBJ:.o=.d) $(foreach p,$(PROGRAMS),$($(word 2,$(subst :, ,$(p)))_OBJ:.o=.d))
+-include $(COMMON_OBJ:.o=.d) $(BENCH_SRC:%.c=$(BUILD)/%.d) $(foreach p,$(PROGRAMS),$($(word 2,$(subst :, ,$(p)))_OBJ:.o=.d))

@@ -1,0 +1,187 @@
+/* Unit tests of common/: the bus envelope, ZStack dates, configuration, uuids, API lookup and
+ * parameter validation. */
+#include "api.h"
+#include "clock.h"
+#include "config.h"
+#include "error.h"
+#include "msg.h"
+#include "pack.h"
+#include "uuid.h"
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+START_TEST(envelope_round_trip)
+{
+    zs_msg_t m = {.kind = 'Q', .job = true, .deadline = 1700000000123LL, .status = 0};
+    snprintf(m.api, sizeof m.api, "CreateSystemTag");
+    snprintf(m.id, sizeof m.id, "0123456789abcdef0123456789abcdef");
+    m.caller = json_pack("{s:s, s:b}", "accountUuid", "abc", "admin", 1);
+    m.body = json_pack("{s:s, s:[i,i]}", "tag", "x", "list", 1, 2);
+    char *buf;
+    size_t len;
+    ck_assert_int_eq(zs_msg_encode(&m, &buf, &len), 0);
+    zs_msg_t d;
+    char err[128];
+    ck_assert_int_eq(zs_msg_decode(buf, len, &d, err), 0);
+    ck_assert_int_eq(d.kind, 'Q');
+    ck_assert(d.job);
+    ck_assert_str_eq(d.api, "CreateSystemTag");
+    ck_assert_str_eq(d.id, m.id);
+    ck_assert(d.deadline == m.deadline);
+    ck_assert(json_equal(d.body, m.body));
+    ck_assert_str_eq(zs_msg_account(&d), "abc");
+    ck_assert(zs_msg_admin(&d));
+    /* every truncation is refused, never misread */
+    for (size_t cut = 0; cut < len; cut++) {
+        zs_msg_t t;
+        ck_assert_int_eq(zs_msg_decode(buf, cut, &t, err), -1);
+    }
+    free(buf);
+    zs_msg_clear(&d);
+    zs_msg_clear(&m);
+}
+END_TEST
+
+START_TEST(envelope_refuses_bad_members)
+{
+    static const char *const bad[] = {
+        "{\"v\":2,\"k\":\"Q\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0}",
+        "{\"v\":1,\"k\":\"X\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0}",
+        "{\"v\":1,\"k\":\"Q\",\"api\":5,\"id\":\"i\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0}",
+        "{\"v\":1,\"k\":\"Q\",\"api\":\"a\",\"id\":\"i\",\"job\":1,\"ok\":false,\"dl\":0,\"st\":0}",
+        "{\"v\":1,\"k\":\"Q\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0,\"caller\":[]}",
+        "[1,2,3]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *j = json_loads(bad[i], 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        char *buf;
+        size_t len;
+        ck_assert_int_eq(zs_pack(j, &buf, &len), 0);
+        zs_msg_t m;
+        char err[128];
+        ck_assert_int_eq(zs_msg_decode(buf, len, &m, err), -1);
+        ck_assert(strncmp(err, "envelope", 8) == 0 || strncmp(err, "msgpack", 7) == 0);
+        free(buf);
+        json_decref(j);
+    }
+}
+END_TEST
+
+START_TEST(zstack_dates)
+{
+    char buf[64];
+    ck_assert_str_eq(zs_date_format(1483674676000LL, buf, sizeof buf), "Jan 6, 2017 3:51:16 AM");
+    ck_assert_str_eq(zs_date_format(1483718400000LL, buf, sizeof buf), "Jan 6, 2017 4:00:00 PM");
+    ck_assert_str_eq(zs_date_format(1483660800000LL, buf, sizeof buf), "Jan 6, 2017 12:00:00 AM");
+    ck_assert_str_eq(zs_date_format_iso(1483674676000LL, buf, sizeof buf), "2017-01-06 03:51:16");
+    int64_t ms;
+    ck_assert(zs_date_parse("Jan 6, 2017 3:51:16 AM", &ms) && ms == 1483674676000LL);
+    ck_assert(zs_date_parse("2017-01-06 03:51:16", &ms) && ms == 1483674676000LL);
+    ck_assert(zs_date_parse("1483674676000", &ms) && ms == 1483674676000LL);
+    ck_assert(!zs_date_parse("yesterday", &ms));
+    ck_assert(!zs_date_parse("2017-01-06", &ms));
+    ck_assert(!zs_date_parse("9999999999999999999", &ms));
+}
+END_TEST
+
+START_TEST(config_file_and_environment)
+{
+    char path[] = "/tmp/zs-config-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("# comment\n[gateway]\nlisten = 127.0.0.1:9999\nthreads=8\n[webhook]\nsecret = s3cret\n", f);
+    fclose(f);
+    ck_assert_int_eq(zs_config_load(path), 0);
+    ck_assert_str_eq(zs_config_get("gateway.listen", "x"), "127.0.0.1:9999");
+    ck_assert_int_eq(zs_config_int("gateway.threads", 1), 8);
+    setenv("ZS_GATEWAY_THREADS", "64", 1);
+    ck_assert_int_eq(zs_config_int("gateway.threads", 1), 64);
+    setenv("ZS_WEBHOOK_RETRY_BASE_MS", "oops", 1);
+    ck_assert_int_eq(zs_config_int("webhook.retry-base-ms", 7), 7);
+    ck_assert_str_eq(zs_config_get("missing.key", "fallback"), "fallback");
+    unlink(path);
+    ck_assert_int_eq(zs_config_load("/nonexistent/zs.conf"), -1);
+}
+END_TEST
+
+START_TEST(uuids)
+{
+    char u[33];
+    zs_uuid_new(u);
+    ck_assert(zs_uuid_valid(u));
+    ck_assert_int_eq(u[12], '4');
+    ck_assert(!zs_uuid_valid("0123456789ABCDEF0123456789abcdef"));
+    ck_assert(!zs_uuid_valid("0123456789abcdef0123456789abcde"));
+    ck_assert(!zs_uuid_valid(NULL));
+}
+END_TEST
+
+START_TEST(api_lookup_by_every_name)
+{
+    const zs_api_t *a = zs_api_find("CreateSystemTag");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_eq(zs_api_find("APICreateSystemTagMsg"), a);
+    ck_assert_ptr_eq(zs_api_find("org.zstack.header.tag.APICreateSystemTagMsg"), a);
+    ck_assert_ptr_null(zs_api_find("APINoSuchMsg"));
+    ck_assert_ptr_nonnull(zs_resource_find("AccountVO"));
+}
+END_TEST
+
+START_TEST(api_validation)
+{
+    const zs_api_t *a = zs_api_find("CreateAccount");
+    json_t *error = NULL;
+    json_t *p = json_pack("{s:s, s:s, s:s}", "name", "n", "password", "12345678", "junk", "dropped");
+    ck_assert_int_eq(zs_api_validate(a, p, &error), 0);
+    ck_assert_ptr_null(json_object_get(p, "junk"));
+    json_decref(p);
+    p = json_pack("{s:s}", "name", "n");
+    ck_assert_int_eq(zs_api_validate(a, p, &error), -1);
+    ck_assert_str_eq(json_string_value(json_object_get(error, "details")),
+                     "field[password] of CreateAccount is mandatory, can not be null");
+    json_decref(error);
+    json_decref(p);
+    p = json_pack("{s:s, s:s, s:s}", "name", "n", "password", "12345678", "type", "Root");
+    ck_assert_int_eq(zs_api_validate(a, p, &error), -1);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(error, "details")), "SystemAdmin"));
+    json_decref(error);
+    json_decref(p);
+    /* query-string text becomes the declared type */
+    a = zs_api_find("GetApiJob");
+    p = json_pack("{s:s, s:s}", "uuid", "x", "wait", "7");
+    ck_assert_int_eq(zs_api_validate(a, p, &error), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "wait")), 7);
+    json_object_set_new(p, "wait", json_string("61"));
+    ck_assert_int_eq(zs_api_validate(a, p, &error), -1);
+    json_decref(error);
+    json_decref(p);
+    a = zs_api_find("CreateSystemTags");
+    p = json_pack("{s:s, s:s, s:s}", "resourceUuid", "r", "resourceType", "VmInstanceVO", "tags", "a,b");
+    ck_assert_int_eq(zs_api_validate(a, p, &error), 0);
+    ck_assert_int_eq(json_array_size(json_object_get(p, "tags")), 2);
+    json_decref(p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("common");
+    TCase *t = tcase_create("all");
+    tcase_add_test(t, envelope_round_trip);
+    tcase_add_test(t, envelope_refuses_bad_members);
+    tcase_add_test(t, zstack_dates);
+    tcase_add_test(t, config_file_and_environment);
+    tcase_add_test(t, uuids);
+    tcase_add_test(t, api_lookup_by_every_name);
+    tcase_add_test(t, api_validation);
+    suite_add_tcase(s, t);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

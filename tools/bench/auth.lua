@@ -1,0 +1,2 @@
+-- wrk script: every request carries the session of ZS_SESSION.
+wrk.headers["Authorization"] = "OAuth " .. os.getenv("ZS_SESSION")
