@@ -220,6 +220,9 @@ static json_t *resolve_tags(void *ctx, const char *tag_type, const char *op, con
     return uuids;
 }
 
+static json_t *local_values(zs_call_t *call, const zs_resource_t *res, const char *condition,
+                            const char *field, json_t **error);
+
 static json_t *resolve_join(void *ctx, const zs_join_t *join, const char *condition, json_t **error)
 {
     zs_call_t *call = ctx;
@@ -228,6 +231,10 @@ static json_t *resolve_join(void *ctx, const zs_join_t *join, const char *condit
         *error = zs_error(ZS_SYS_INTERNAL, "join %s names an unknown resource", join->name);
         return NULL;
     }
+    /* A join inside this service is answered here: asking our own ROUTER over the bus from
+     * the loop thread would wait for ourselves. */
+    if (strcmp(res->service, call->svc->def->name) == 0)
+        return local_values(call, res, condition, join->remote, error);
     json_t *res_body = zs_bus_request(call->svc->bus, res->service, "QueryValues", call->req->caller,
                                       json_pack("{s:s, s:s, s:s}", "resource", res->name,
                                                 "condition", condition, "field", join->remote),
@@ -276,6 +283,20 @@ json_t *zs_service_query(zs_call_t *call, const zs_resource_t *res, const char *
             zs_query_destroy(&q);
             return NULL;
         }
+    /* GET <resources>/{uuid} (rest.md) is the query with the one more condition uuid=<uuid>.
+     * A path segment that is no plausible uuid matches nothing, rather than being read as
+     * condition syntax. */
+    const char *path_uuid = call->api && (call->api->flags & ZS_API_QUERY) ? zs_call_str(call, "uuid") : NULL;
+    if (path_uuid) {
+        size_t n = strlen(path_uuid);
+        char cond[96];
+        bool plain = n > 0 && n <= 64 && strspn(path_uuid, "0123456789abcdefABCDEF-") == n;
+        snprintf(cond, sizeof cond, plain ? "uuid=%s" : "uuid is null", path_uuid);
+        if (zs_query_add(q, cond, error) != 0) {
+            zs_query_destroy(&q);
+            return NULL;
+        }
+    }
     zs_query_resolver_t resolver = {call, resolve_tags, resolve_join};
     zs_query_stats_t stats = {0, ""};
     const zs_module_t *owner = module_of(call->svc, res);
@@ -311,13 +332,12 @@ typedef struct {
     const char *field;
 } collect_t;
 
-static json_t *builtin_query_values(zs_call_t *call, json_t **error)
+/* The values of `field` over the records of `res` matching `condition` (new array), or NULL
+ * with *error (call->status set for a bad condition). */
+static json_t *local_values(zs_call_t *call, const zs_resource_t *res, const char *condition,
+                            const char *field, json_t **error)
 {
-    const zs_resource_t *res = zs_resource_find(zs_call_str(call, "resource"));
-    const char *cond = zs_call_str(call, "condition"), *field = zs_call_str(call, "field");
-    if (!res || !cond || !field || !zs_resource_field(res, field, true))
-        return zs_call_invalid(call, error, "QueryValues needs a resource, a condition and a field");
-    json_t *params = json_pack("{s:[s], s:i, s:[s]}", "q", cond, "limit", ZS_QUERY_MAX_LIMIT,
+    json_t *params = json_pack("{s:[s], s:i, s:[s]}", "q", condition, "limit", ZS_QUERY_MAX_LIMIT,
                                "fields", field);
     zs_msg_t sub = *call->req;
     sub.body = params;
@@ -338,7 +358,17 @@ static json_t *builtin_query_values(zs_call_t *call, json_t **error)
             json_array_append(values, v);
     }
     json_decref(result);
-    return json_pack("{s:o}", "values", values);
+    return values;
+}
+
+static json_t *builtin_query_values(zs_call_t *call, json_t **error)
+{
+    const zs_resource_t *res = zs_resource_find(zs_call_str(call, "resource"));
+    const char *cond = zs_call_str(call, "condition"), *field = zs_call_str(call, "field");
+    if (!res || !cond || !field || !zs_resource_field(res, field, true))
+        return zs_call_invalid(call, error, "QueryValues needs a resource, a condition and a field");
+    json_t *values = local_values(call, res, cond, field, error);
+    return values ? json_pack("{s:o}", "values", values) : NULL;
 }
 
 static json_t *builtin_ping(zs_call_t *call, json_t **error)
@@ -478,6 +508,7 @@ static bool handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const zs_m
             return true;
         }
     }
+    zs_log(ZS_DEBUG, req->id, "handling %s", req->api);
     zs_handler_fn *fn = api ? find_handler(svc, api) : NULL;
     if (!api || (strcmp(api->service, svc->def->name) != 0 && strcmp(api->service, "*") != 0)) {
         error = zs_error(ZS_SYS_INVALID, "service %s does not serve API[%s]", svc->def->name, req->api);
