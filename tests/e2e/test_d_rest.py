@@ -108,3 +108,22 @@ def test_openapi_and_metrics(ctx):
     import urllib.request
     text = urllib.request.urlopen(ctx.stack.url + "/metrics").read().decode()
     assert 'zs_requests_total{api="CreateSystemTag",code="202"}' in text, text[:500]
+
+
+def test_cli_is_driven_by_the_api_table(ctx):
+    import json
+    import os
+    import subprocess
+    env = dict(os.environ, ZS_URL=ctx.stack.url, ZS_SESSION=ctx.admin)
+    zs = os.path.join(ctx.stack.bin, "zs")
+    listing = subprocess.run([zs, "list"], capture_output=True, text=True, env=env, check=True).stdout
+    assert "CreateSystemTag" in listing and "/zstack/v1/system-tags" in listing
+    vm = uuid.uuid4().hex
+    out = subprocess.run([zs, "CreateSystemTag", "resourceType=VmInstanceVO", "resourceUuid=" + vm, "tag=cli::x"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and json.loads(out.stdout)["inventory"]["tag"] == "cli::x", out
+    out = subprocess.run([zs, "QuerySystemTag", "q=resourceUuid=" + vm, "fields=tag"], capture_output=True,
+                         text=True, env=env)
+    assert json.loads(out.stdout) == {"inventories": [{"tag": "cli::x"}]}, out
+    out = subprocess.run([zs, "CreateSystemTag", "resourceType=VmInstanceVO"], capture_output=True, text=True, env=env)
+    assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "SYS.1007", out
