@@ -1720,7 +1720,8 @@ static int group_cmp(const void *a, const void *b, void *desc)
 static void finish_sorted(run_t *r)
 {
     zs_query_t *q = r->q;
-    qsort_r(r->entries, r->nentries, sizeof *r->entries, entry_cmp, &q->desc);
+    if (r->nentries > 1)        /* entries is NULL when nothing matched */
+        qsort_r(r->entries, r->nentries, sizeof *r->entries, entry_cmp, &q->desc);
     if (q->group) {
         json_t *seen = json_object();
         size_t n = 0;
@@ -1763,7 +1764,8 @@ static json_t *finish_groups(run_t *r)
 {
     zs_query_t *q = r->q;
     bool desc = q->sort == q->group && q->desc;
-    qsort_r(r->groups, r->ngroups, sizeof *r->groups, group_cmp, &desc);
+    if (r->ngroups > 1)
+        qsort_r(r->groups, r->ngroups, sizeof *r->groups, group_cmp, &desc);
     json_t *out = json_array();
     for (size_t i = q->start; i < r->ngroups && i - q->start < q->limit; i++) {
         json_t *g = json_object();
