@@ -67,6 +67,8 @@ class Stack:
         self.bin = bin_dir
         self.data = data_dir
         self.port = free_port()
+        # where notifications are POSTed (test_notifications starts a Receiver on it)
+        self.notification_hook_port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.procs = {}
         self.services = [s for s in SERVICES if os.access(os.path.join(bin_dir, "zs-" + s), os.X_OK)]
@@ -79,16 +81,33 @@ class Stack:
             "ZS_CORE_READY_ROLES": ",".join(self.services + ["gateway"]),
             "ZS_NODE_HEARTBEAT_INTERVAL": "1",
             "ZS_WEBHOOK_RETRY_BASE_MS": "200",
+            "ZS_GC_INTERVAL": "1",
+            "ZS_GC_MAX_INTERVAL": "2",
+            "ZS_GC_FAILING_ATTEMPTS": "3",
+            "ZS_NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:%d/notifications" % self.notification_hook_port,
             "ZS_CORE_PWHASH_MEMORY": str(8 * 1024 * 1024),
             "ASAN_OPTIONS": "log_path=%s/asan:detect_leaks=1:abort_on_error=0" % os.path.join(data_dir, "log"),
             "UBSAN_OPTIONS": "log_path=%s/ubsan:print_stacktrace=1" % os.path.join(data_dir, "log"),
         })
+        # A TEST-ONLY license issuer key pair, fresh for each run (tests/e2e/test_license.py
+        # issues licenses with it); svc-license trusts its public key.
+        self.issuer_dir = os.path.join(data_dir, "issuer")
+        tool = os.path.join(bin_dir, "zs-license-tool")
+        if os.access(tool, os.X_OK):
+            subprocess.run([tool, "keygen", self.issuer_dir], check=True, stdout=subprocess.DEVNULL)
+            with open(os.path.join(self.issuer_dir, "issuer.pub")) as f:
+                self.env["ZS_LICENSE_TRUSTED_KEYS"] = f.read().strip()
         self.env.update(extra_env or {})
 
-    def start(self, name):
+    def start(self, name, instance=None, env=None):
+        """Starts zs-<name>; `instance` names a second copy (its log and kill key), `env` adds
+        settings for this process only (e.g. its ZS_BUS_<NAME>_BIND)."""
+        key = instance or name
         exe = os.path.join(self.bin, "zs-" + name)
-        log = open(os.path.join(self.data, "log", name + ".log"), "ab")
-        self.procs[name] = subprocess.Popen([exe], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log = open(os.path.join(self.data, "log", key + ".log"), "ab")
+        penv = dict(self.env)
+        penv.update(env or {})
+        self.procs[key] = subprocess.Popen([exe], env=penv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
 
     def start_all(self):
