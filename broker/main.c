@@ -58,6 +58,7 @@ static const zs_handler_t handlers[] = {
     {"SubmitJob", jobs_submit},
     {"GetApiJob", jobs_get},
     {"RetryWebhookDelivery", outbox_retry},
+    {"EnqueueWebhook", outbox_enqueue},
     {NULL, NULL},
 };
 

@@ -412,6 +412,21 @@ json_t *outbox_retry(zs_call_t *call, json_t **error)
     return json_object();
 }
 
+json_t *outbox_enqueue(zs_call_t *call, json_t **error)
+{
+    const char *url = zs_call_str(call, "url"), *job = zs_call_str(call, "jobUuid");
+    const char *why = outbox_url_refusal(url);
+    if (why)
+        return zs_call_invalid(call, error, "webhook url[%.200s]: %s", url, why);
+    char fresh[ZS_UUID_LEN + 1];
+    json_t *success = json_object_get(call->req->body, "success");
+    int rc = outbox_add(call->svc, call->txn, job ? job : zs_uuid_new(fresh), url,
+                        !success || json_is_true(success), json_object_get(call->req->body, "body"));
+    if (rc != 0)
+        return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
+    return json_object();
+}
+
 int outbox_start(zs_service_t *svc)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);

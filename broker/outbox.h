@@ -30,5 +30,6 @@ int outbox_add(zs_service_t *svc, MDB_txn *txn, const char *job_uuid, const char
 const char *outbox_url_refusal(const char *url);
 
 zs_handler_fn outbox_retry;   /* RetryWebhookDelivery */
+zs_handler_fn outbox_enqueue; /* EnqueueWebhook (bus only): {url, body, jobUuid?, success?} */
 
 #endif

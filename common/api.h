@@ -45,6 +45,19 @@ enum {
     ZS_API_INTERNAL   = 1 << 4,  /* bus only: no HTTP route */
     ZS_API_WRITES     = 1 << 5,  /* the handler writes the store (sync writers: login...) */
     ZS_API_CREATE     = 1 << 6,  /* takes resourceUuid/systemTags/userTags (apis.md preamble) */
+    /* Another cloud's dialect (sync APIs only). The session may also come as
+     * `X-Auth-Token: <uuid>`. The gateway writes no body of its own for such a row: when it
+     * would refuse the call (no/bad session 401, admin only 403, bad parameters 400 — the
+     * parameters are then dropped, core unreachable 503) it still hands the call to the
+     * service, with caller.gatewayError = {"status": n, "error": {...}} (caller has no
+     * accountUuid when the session failed), and the service answers in its dialect. A
+     * successful reply is sent verbatim: its status hint (default 200) and its body as is.
+     * Declare every parameter optional: the service validates them again. */
+    ZS_API_FOREIGN    = 1 << 7,
+    /* RPC style at the server root (Alibaba's `GET /?Action=X`): `path` is relative to the
+     * server root, not to /zstack/v1, and `action` is the value the `Action` query
+     * parameter must hold. */
+    ZS_API_ROOT       = 1 << 8,
 };
 
 typedef enum {

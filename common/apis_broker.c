@@ -73,5 +73,14 @@ const zs_api_t zs_apis_broker[] = {
     /* Bus only: the gateway hands an async call to the broker. */
     {"SubmitJob", NULL, NULL, NULL, NULL, ZS_API_INTERNAL | ZS_API_WRITES, "broker", p_submit,
      ZS_REPLY_OTHER, NULL, NULL},
+    /* Bus only: another service's webhook (e.g. notification.webhook-url) through the same
+     * durable outbox as job webhooks; X-Job-UUID carries jobUuid (default: a fresh uuid). */
+    {"EnqueueWebhook", NULL, NULL, NULL, NULL, ZS_API_INTERNAL | ZS_API_WRITES, "broker",
+     (const zs_param_t[]){{"url", ZS_P_STRING, true, 1, 2048, NULL},
+                          {"body", ZS_P_OBJECT, true, 0, 0, NULL},
+                          {"jobUuid", ZS_P_STRING, false, 1, 64, NULL},
+                          {"success", ZS_P_BOOL, false, 0, 0, NULL},
+                          {NULL, 0, false, 0, 0, NULL}},
+     ZS_REPLY_OTHER, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL},
 };

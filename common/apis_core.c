@@ -49,7 +49,58 @@ const zs_resource_t zs_res_node = {
     "core", "ManagementNodeVO", node_fields, NULL,
 };
 
-const zs_resource_t *const zs_resources_core[] = {&zs_res_account, &zs_res_session, &zs_res_node, NULL};
+/* Notifications (apis.md §5, svc-core/notifications.c). accountUuid: who else may see it
+ * (besides admins); webhookPending: not yet handed to the broker's webhook outbox. */
+static const zs_field_t notification_fields[] = {
+    {"uuid", ZS_FT_STRING, false, false},
+    {"name", ZS_FT_STRING, true, false},
+    {"content", ZS_FT_STRING, false, false},
+    {"arguments", ZS_FT_STRING, false, false},
+    {"sender", ZS_FT_STRING, true, false},
+    {"status", ZS_FT_STRING, true, false},
+    {"resourceUuid", ZS_FT_STRING, true, false},
+    {"resourceType", ZS_FT_STRING, true, false},
+    {"type", ZS_FT_STRING, true, false},
+    {"time", ZS_FT_EPOCH, true, false},
+    {"opaque", ZS_FT_JSON, false, false},
+    {"createDate", ZS_FT_TIME, false, false},
+    {"lastOpDate", ZS_FT_TIME, false, false},
+    {"accountUuid", ZS_FT_STRING, false, true},
+    {"webhookPending", ZS_FT_BOOL, true, true},
+    {NULL, 0, false, false},
+};
+const zs_resource_t zs_res_notification = {
+    "Notification", "notifications", NULL, "org.zstack.core.notification.NotificationInventory",
+    "core", "NotificationVO", notification_fields, NULL,
+};
+
+/* Hosts (apis.md §6, svc-core/hosts.c). usedCpu/usedMemory are what UpdateHost reports;
+ * availableCpu/availableMemory are derived from them. */
+static const zs_field_t host_fields[] = {
+    {"uuid", ZS_FT_STRING, false, false},
+    {"name", ZS_FT_STRING, true, false},
+    {"description", ZS_FT_STRING, false, false},
+    {"managementIp", ZS_FT_STRING, true, false},
+    {"zoneUuid", ZS_FT_STRING, true, false},
+    {"clusterUuid", ZS_FT_STRING, true, false},
+    {"cpuNum", ZS_FT_INT, false, false},
+    {"totalMemory", ZS_FT_INT, false, false},
+    {"availableCpu", ZS_FT_INT, false, false},
+    {"availableMemory", ZS_FT_INT, false, false},
+    {"state", ZS_FT_STRING, true, false},
+    {"status", ZS_FT_STRING, true, false},
+    {"createDate", ZS_FT_TIME, true, false},
+    {"lastOpDate", ZS_FT_TIME, false, false},
+    {"usedCpu", ZS_FT_INT, false, true},
+    {"usedMemory", ZS_FT_INT, false, true},
+    {NULL, 0, false, false},
+};
+const zs_resource_t zs_res_host = {
+    "Host", "hosts", NULL, "org.zstack.header.host.HostInventory", "core", "HostVO", host_fields, NULL,
+};
+
+const zs_resource_t *const zs_resources_core[] = {&zs_res_account, &zs_res_session, &zs_res_node, &zs_res_notification,
+                                                   &zs_res_host, NULL};
 
 static const char *const account_types[] = {"SystemAdmin", "Normal", NULL};
 
@@ -131,5 +182,75 @@ const zs_api_t zs_apis_core[] = {
     {"Ping", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "*", p_any, ZS_REPLY_OTHER, NULL, NULL},
     {"Exists", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "*", p_any, ZS_REPLY_OTHER, NULL, NULL},
     {"QueryValues", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "*", p_any, ZS_REPLY_OTHER, NULL, NULL},
+    /* Task progress (apis.md §4, svc-core/progress.c). Report/Finish are bus only: any
+     * service reports steps of the API call (apiId) it serves, and says when it is over. */
+    {"GetTaskProgress", "org.zstack.header.core.progress.APIGetTaskProgressMsg", "GET",
+     "/task-progresses/{apiId}", NULL, 0, "core",
+     (const zs_param_t[]){{"apiId", ZS_P_UUID, true, 0, 0, NULL},
+                          {"all", ZS_P_BOOL, false, 0, 0, NULL},
+                          {NULL, 0, false, 0, 0, NULL}},
+     ZS_REPLY_OTHER, NULL, "org.zstack.header.core.progress.TaskProgressInventory"},
+    {"ReportProgress", NULL, NULL, NULL, NULL, ZS_API_INTERNAL | ZS_API_WRITES, "core", p_any,
+     ZS_REPLY_OTHER, NULL, NULL},
+    {"FinishProgress", NULL, NULL, NULL, NULL, ZS_API_INTERNAL | ZS_API_WRITES, "core", p_any,
+     ZS_REPLY_OTHER, NULL, NULL},
+    /* Notifications (apis.md §5, svc-core/notifications.c). */
+    {"QueryNotification", "org.zstack.core.notification.APIQueryNotificationMsg", "GET",
+     "/notifications", NULL, ZS_API_QUERY, "core", p_any, ZS_REPLY_INVENTORIES,
+     &zs_res_notification, NULL},
+    {"UpdateNotificationsStatus", "org.zstack.core.notification.APIUpdateNotificationsStatusMsg",
+     "PUT", "/notifications/actions", "updateNotificationsStatus", ZS_API_ASYNC, "core",
+     (const zs_param_t[]){{"uuids", ZS_P_LIST, true, 1, 1000, NULL},
+                          {"status", ZS_P_STRING, true, 0, 0,
+                           (const char *const[]){"Unread", "Read", NULL}},
+                          {NULL, 0, false, 0, 0, NULL}},
+     ZS_REPLY_EMPTY, NULL, NULL},
+    {"DeleteNotifications", "org.zstack.core.notification.APIDeleteNotificationsMsg", "DELETE",
+     "/notifications", NULL, ZS_API_ASYNC, "core",
+     (const zs_param_t[]){{"uuids", ZS_P_LIST, true, 1, 1000, NULL}, {NULL, 0, false, 0, 0, NULL}},
+     ZS_REPLY_EMPTY, NULL, NULL},
+    /* Hosts (apis.md §6, svc-core/hosts.c). HostUsage is bus only (svc-license polls it). */
+    {"AddHost", "org.zstack.header.host.APIAddHostMsg", "POST", "/hosts", NULL,
+     ZS_API_ASYNC | ZS_API_ADMIN | ZS_API_CREATE, "core",
+     (const zs_param_t[]){{"name", ZS_P_STRING, true, 1, 255, NULL},
+                          {"managementIp", ZS_P_STRING, true, 1, 253, NULL},
+                          {"zoneUuid", ZS_P_UUID, true, 0, 0, NULL},
+                          {"clusterUuid", ZS_P_UUID, true, 0, 0, NULL},
+                          {"cpuNum", ZS_P_INT, true, 1, 1048576, NULL},
+                          {"totalMemory", ZS_P_INT, true, 1, 0, NULL},
+                          {"description", ZS_P_STRING, false, 0, 2048, NULL},
+                          {NULL, 0, false, 0, 0, NULL}},
+     ZS_REPLY_INVENTORY, &zs_res_host, NULL},
+    {"QueryHost", "org.zstack.header.host.APIQueryHostMsg", "GET", "/hosts", NULL, ZS_API_QUERY,
+     "core", p_any, ZS_REPLY_INVENTORIES, &zs_res_host, NULL},
+    {"UpdateHost", "org.zstack.header.host.APIUpdateHostMsg", "PUT", "/hosts/{uuid}/actions",
+     "updateHost", ZS_API_ASYNC | ZS_API_ADMIN, "core",
+     (const zs_param_t[]){{"uuid", ZS_P_UUID, true, 0, 0, NULL},
+                          {"name", ZS_P_STRING, false, 1, 255, NULL},
+                          {"description", ZS_P_STRING, false, 0, 2048, NULL},
+                          {"cpuNum", ZS_P_INT, false, 1, 1048576, NULL},
+                          {"totalMemory", ZS_P_INT, false, 1, 0, NULL},
+                          {"usedCpu", ZS_P_INT, false, 0, 0, NULL},
+                          {"usedMemory", ZS_P_INT, false, 0, 0, NULL},
+                          {"state", ZS_P_STRING, false, 0, 0,
+                           (const char *const[]){"Enabled", "Disabled", NULL}},
+                          {"status", ZS_P_STRING, false, 0, 0,
+                           (const char *const[]){"Connected", "Disconnected", NULL}},
+                          {NULL, 0, false, 0, 0, NULL}},
+     ZS_REPLY_INVENTORY, &zs_res_host, NULL},
+    {"DeleteHost", "org.zstack.header.host.APIDeleteHostMsg", "DELETE", "/hosts/{uuid}", NULL,
+     ZS_API_ASYNC | ZS_API_ADMIN, "core",
+     (const zs_param_t[]){{"uuid", ZS_P_UUID, true, 0, 0, NULL}, {NULL, 0, false, 0, 0, NULL}},
+     ZS_REPLY_EMPTY, NULL, NULL},
+    {"GetCpuMemoryCapacity", "org.zstack.header.allocator.APIGetCpuMemoryCapacityMsg", "GET",
+     "/hosts/capacities/cpu-memory", NULL, 0, "core",
+     (const zs_param_t[]){{"zoneUuids", ZS_P_LIST, false, 0, 1000, NULL},
+                          {"clusterUuids", ZS_P_LIST, false, 0, 1000, NULL},
+                          {"hostUuids", ZS_P_LIST, false, 0, 1000, NULL},
+                          {"all", ZS_P_BOOL, false, 0, 0, NULL},
+                          {NULL, 0, false, 0, 0, NULL}},
+     ZS_REPLY_OTHER, NULL, NULL},
+    {"HostUsage", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "core", p_any, ZS_REPLY_OTHER, NULL,
+     NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL},
 };

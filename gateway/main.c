@@ -50,6 +50,7 @@ typedef struct {
     json_t *params;     /* what the API receives */
     json_t *caller;     /* identity, or NULL */
     int64_t started;
+    json_t *refusal;    /* ZS_API_FOREIGN rows: {"status", "error"} handed to the service */
 } request_t;
 
 static int fail(request_t *r, int status, json_t *error)
@@ -57,11 +58,30 @@ static int fail(request_t *r, int status, json_t *error)
     return http_error(r->conn, status, error);
 }
 
+static bool foreign(const request_t *r)
+{
+    return r->api && (r->api->flags & ZS_API_FOREIGN);
+}
+
+/* Refuses the call: at once, or, for a row of another cloud's dialect, by recording the
+ * refusal (the first one wins) for the service to answer in its dialect (api.h). Returns
+ * the HTTP status sent, or 0 when the call goes on to the service. */
+static int refuse(request_t *r, int status, json_t *error)
+{
+    if (!foreign(r))
+        return fail(r, status, error);
+    if (!r->refusal)
+        r->refusal = json_pack("{s:i, s:o}", "status", status, "error", error);
+    else
+        json_decref(error);
+    return 0;
+}
+
 static int invalid(request_t *r, const char *fmt, const char *arg)
 {
     char details[512];
     snprintf(details, sizeof details, fmt, arg);
-    return fail(r, 400, zs_error(ZS_SYS_INVALID, "%s", details));
+    return refuse(r, 400, zs_error(ZS_SYS_INVALID, "%s", details));
 }
 
 /* "http://<Host>" or the configured public URL. */
@@ -94,7 +114,9 @@ static int send_reply(request_t *r, zs_msg_t *reply, const char *id)
 {
     int status = reply->status ? reply->status : reply->ok ? 200 : 503;
     json_t *body;
-    if (status == 202) {
+    if (foreign(r) && reply->ok) {
+        body = json_incref(reply->body);   /* the service speaks the client's dialect */
+    } else if (status == 202) {
         body = json_object();
         add_location(r, body, id);
     } else if (reply->ok) {
@@ -115,26 +137,38 @@ static int send_reply(request_t *r, zs_msg_t *reply, const char *id)
 
 /* ---- authentication ------------------------------------------------------------------ */
 
+/* Foreign rows (api.h) take the session from X-Auth-Token too, and call a missing or bad
+ * session 401 and a missing admin right 403, as other clouds do. */
 static int authenticate(request_t *r)
 {
     if (r->api->flags & ZS_API_NO_SESSION)
         return 0;
-    const char *h = mg_get_header(r->conn, "Authorization");
-    if (!h)
-        return invalid(r, "%s", "missing header Authorization: OAuth <session uuid>");
-    if (strncasecmp(h, "OAuth ", 6) != 0)
-        return invalid(r, "%s", "the Authorization header must use the OAuth scheme: OAuth <session uuid>");
-    const char *uuid = h + 6;
-    while (*uuid == ' ')
-        uuid++;
+    bool other = foreign(r);
+    const char *uuid = other ? mg_get_header(r->conn, "X-Auth-Token") : NULL;
+    if (!uuid) {
+        const char *h = mg_get_header(r->conn, "Authorization");
+        if (!h)
+            return refuse(r, other ? 401 : 400,
+                          zs_error(ZS_SYS_INVALID, "missing header Authorization: OAuth <session uuid>%s",
+                                   other ? " (or X-Auth-Token: <session uuid>)" : ""));
+        if (strncasecmp(h, "OAuth ", 6) != 0)
+            return refuse(r, other ? 401 : 400,
+                          zs_error(ZS_SYS_INVALID, "the Authorization header must use the OAuth scheme: "
+                                                   "OAuth <session uuid>"));
+        uuid = h + 6;
+        while (*uuid == ' ')
+            uuid++;
+    }
     json_t *error = NULL;
     if (!zs_uuid_valid(uuid))
-        return fail(r, 503, zs_error(ZS_ID_SESSION, "session[%.64s] is not a valid session uuid", uuid));
+        return refuse(r, other ? 401 : 503,
+                      zs_error(ZS_ID_SESSION, "session[%.64s] is not a valid session uuid", uuid));
     r->caller = session_check(bus(), uuid, &error);
     if (!r->caller)
-        return fail(r, 503, error);
+        return refuse(r, other && strcmp(zs_error_code(error), ZS_ID_SESSION) == 0 ? 401 : 503, error);
     if ((r->api->flags & ZS_API_ADMIN) && !json_is_true(json_object_get(r->caller, "admin")))
-        return fail(r, 503, zs_error(ZS_ID_DENIED, "API[%s] is for admin accounts only", r->api->name));
+        return refuse(r, other ? 403 : 503,
+                      zs_error(ZS_ID_DENIED, "API[%s] is for admin accounts only", r->api->name));
     return 0;
 }
 
@@ -175,8 +209,11 @@ static int build_params(request_t *r, const route_t *route, json_t *body)
     /* Path segments win over anything the body says about them. */
     json_object_update(r->params, route->path_params);
     json_t *error = NULL;
-    if (zs_api_validate(r->api, r->params, &error) != 0)
-        return fail(r, 400, error);
+    if (zs_api_validate(r->api, r->params, &error) != 0) {
+        json_decref(r->params);   /* a foreign row's service gets the refusal, not the params */
+        r->params = json_object();
+        return refuse(r, 400, error);
+    }
     return 0;
 }
 
@@ -188,6 +225,11 @@ static int call_sync(request_t *r)
     snprintf(req.api, sizeof req.api, "%s", r->api->name);
     zs_uuid_new(req.id);
     req.caller = json_incref(r->caller);
+    if (r->refusal) {
+        json_decref(req.caller);
+        req.caller = r->caller ? json_deep_copy(r->caller) : json_object();
+        json_object_set(req.caller, "gatewayError", r->refusal);
+    }
     req.body = json_incref(r->params);
     int64_t timeout = sync_timeout_ms;
     bool counted = false;
@@ -270,9 +312,7 @@ static int serve(request_t *r)
     if (strcmp(uri, "/metrics") == 0)
         return metrics_serve(r->conn);
     const char *path = strip_prefix(uri);
-    if (!path)
-        return fail(r, 404, zs_error(ZS_SYS_NOT_FOUND, "no API at %.200s", uri));
-    if (strcmp(path, "/openapi.json") == 0)
+    if (path && strcmp(path, "/openapi.json") == 0)
         return http_reply(r->conn, 200, openapi_document(), NULL);
 
     char *text = NULL;
@@ -291,7 +331,15 @@ static int serve(request_t *r)
     free(text);
 
     route_t route;
-    route_find(r->ri->request_method, path, body, &route);
+    if (path) {
+        route_find(r->ri->request_method, path, body, &route);
+    } else {   /* the server root: RPC-style rows chosen by the Action query parameter */
+        const char *why;
+        json_t *qs = http_parse_query(r->ri->query_string, &why);
+        route_find_root(r->ri->request_method, uri,
+                        json_string_value(json_object_get(qs, "Action")), &route);
+        json_decref(qs);
+    }
     if (route.status) {
         json_decref(body);
         json_decref(route.path_params);
@@ -310,17 +358,20 @@ static int serve(request_t *r)
     json_decref(route.path_params);
     if (rc != 0)
         return rc;
-    return (r->api->flags & ZS_API_ASYNC) ? call_async(r) : call_sync(r);
+    if (!r->params)
+        r->params = json_object();
+    return (r->api->flags & ZS_API_ASYNC) && !foreign(r) ? call_async(r) : call_sync(r);
 }
 
 static int handler(struct mg_connection *conn, void *cbdata)
 {
     (void)cbdata;
-    request_t r = {conn, mg_get_request_info(conn), NULL, NULL, NULL, zs_mono_ms()};
+    request_t r = {conn, mg_get_request_info(conn), NULL, NULL, NULL, zs_mono_ms(), NULL};
     int status = serve(&r);
     metrics_count(r.api, status, zs_mono_ms() - r.started);
     json_decref(r.params);
     json_decref(r.caller);
+    json_decref(r.refusal);
     return status;
 }
 

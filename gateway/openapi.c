@@ -91,7 +91,10 @@ json_t *openapi_document(void)
         if (!a->method)
             continue;
         char path[256], method[16];
-        snprintf(path, sizeof path, "/zstack/v1%s", a->path);
+        if (a->flags & ZS_API_ROOT)   /* RPC style: one operation per Action at the root */
+            snprintf(path, sizeof path, "%s?Action=%s", a->path, a->action ? a->action : "");
+        else
+            snprintf(path, sizeof path, "/zstack/v1%s", a->path);
         for (size_t k = 0; k < sizeof method - 1 && a->method[k]; k++)
             method[k] = (char)tolower((unsigned char)a->method[k]), method[k + 1] = '\0';
         json_t *item = json_object_get(paths, path);

@@ -91,7 +91,7 @@ int route_find(const char *method, const char *path, const json_t *body, route_t
     bool path_known = false, action_missing = false;
     for (size_t i = 0; i < zs_api_count(); i++) {
         const zs_api_t *a = zs_api_at(i);
-        if (!a->method)
+        if (!a->method || (a->flags & ZS_API_ROOT))
             continue;
         int score = match(a->path, false, &req, NULL);
         bool with_uuid = false;
@@ -119,5 +119,28 @@ int route_find(const char *method, const char *path, const json_t *body, route_t
         route->action = *action ? action : NULL;
     }
     route->status = route->api ? 0 : action_missing ? 400 : path_known ? 405 : 404;
+    return route->status;
+}
+
+int route_find_root(const char *method, const char *uri, const char *rpc_action, route_t *route)
+{
+    memset(route, 0, sizeof *route);
+    segments_t req;
+    bool path_known = false;
+    if (split(uri, &req) == 0)
+        for (size_t i = 0; i < zs_api_count(); i++) {
+            const zs_api_t *a = zs_api_at(i);
+            if (!a->method || !(a->flags & ZS_API_ROOT) || !a->action || !rpc_action ||
+                strcmp(a->action, rpc_action) != 0 || match(a->path, false, &req, NULL) < 0)
+                continue;
+            path_known = true;
+            if (strcmp(a->method, method) != 0)
+                continue;
+            route->api = a;
+            route->path_params = json_object();
+            match(a->path, false, &req, route->path_params);
+            break;
+        }
+    route->status = route->api ? 0 : path_known ? 405 : 404;
     return route->status;
 }

@@ -18,4 +18,10 @@ typedef struct {
  * route->path_params. */
 int route_find(const char *method, const char *path, const json_t *body, route_t *route);
 
+/* Routes an RPC-style request at the server root: rows flagged ZS_API_ROOT whose `path`
+ * matches `uri` and whose `action` equals `rpc_action` (the request's Action query parameter,
+ * may be NULL). Returns route->status: 0, 404 (no such action there) or 405 (wrong method).
+ * Rows flagged ZS_API_ROOT are never found by route_find. */
+int route_find_root(const char *method, const char *uri, const char *rpc_action, route_t *route);
+
 #endif

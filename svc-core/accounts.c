@@ -111,6 +111,28 @@ static int accounts_bootstrap(zs_service_t *svc)
 
 /* ---- sessions ------------------------------------------------------------------------ */
 
+static void revoke_session(zs_call_t *call, const char *session_uuid);
+
+/* Deletes the account's sessions that are past their expiry. */
+static void drop_expired_sessions(zs_call_t *call, const char *account_uuid)
+{
+    zs_store_t *store = zs_service_store(call->svc);
+    json_t *acc = json_string(account_uuid);
+    json_t *uuids = zs_store_find(store, call->txn, SESSIONS, "accountUuid", acc, 100000);
+    json_decref(acc);
+    int64_t now = zs_now_ms();
+    size_t i;
+    json_t *u;
+    json_array_foreach(uuids, i, u) {
+        json_t *s = zs_store_get(store, call->txn, SESSIONS, json_string_value(u));
+        if (s && json_integer_value(json_object_get(s, "expiredDate")) <= now &&
+            zs_store_del(store, call->txn, SESSIONS, json_string_value(u)) == 0)
+            revoke_session(call, json_string_value(u));
+        json_decref(s);
+    }
+    json_decref(uuids);
+}
+
 static json_t *new_session(zs_call_t *call, const char *account_uuid, json_t **error)
 {
     zs_store_t *store = zs_service_store(call->svc);
@@ -119,7 +141,12 @@ static json_t *new_session(zs_call_t *call, const char *account_uuid, json_t **e
     int klen = zs_store_index_key(ZS_FT_STRING, acc, key, sizeof key);
     json_decref(acc);
     size_t n = klen > 0 ? zs_store_index_count(store, call->txn, SESSIONS, "accountUuid", key, (size_t)klen) : 0;
-    if (n >= (size_t)zs_config_int("core.max-sessions", MAX_SESSIONS))
+    size_t max = (size_t)zs_config_int("core.max-sessions", MAX_SESSIONS);
+    if (n >= max) {   /* expired sessions the sweeper has not reached yet do not count */
+        drop_expired_sessions(call, account_uuid);
+        n = zs_store_index_count(store, call->txn, SESSIONS, "accountUuid", key, (size_t)klen);
+    }
+    if (n >= max)
         return zs_call_fail(call, error, ZS_ID_MAX_SESSION,
                             "account[%s] already has %zu active sessions", account_uuid, n);
     char uuid[ZS_UUID_LEN + 1];
@@ -389,8 +416,8 @@ static json_t *accounts_delete(zs_call_t *call, json_t **error)
         rc = zs_store_del(store, call->txn, ACCOUNTS, uuid);
     if (rc != 0)
         return store_fail(call, error, rc);
-    zs_service_publish(call->svc, "resource.deleted",
-                       json_pack("{s:s, s:s}", "resourceUuid", uuid, "resourceType", "AccountVO"));
+    if ((rc = zs_cleanup_resource_deleted(call, uuid, "AccountVO")) != 0)
+        return store_fail(call, error, rc);
     return json_object();
 }
 

@@ -5,6 +5,10 @@
 static const zs_module_t *const modules[] = {
     &accounts_module,
     &nodes_module,
+    &progress_module,
+    &notifications_module,
+    &hosts_module,
+    &zs_cleanup_module,
     NULL,
 };
 

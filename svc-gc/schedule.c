@@ -1,0 +1,464 @@
+/* schedule.c — see schedule.h. */
+#include "schedule.h"
+#include "clock.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "runner.h"
+#include "uuid.h"
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_IN_FLIGHT 256
+#define MAX_SCAN 10000
+#define NOTHING (-1)   /* a zs_service_write function's "nothing changed": abort, no fsync */
+
+static zactor_t *runner;
+static zhashx_t *in_flight;   /* job uuid -> (void *)1 */
+static int64_t next_adopt;    /* monotonic ms */
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+int sched_runner_class(const char *runner_class, char service[32], char api[64])
+{
+    const char *colon = strchr(runner_class, ':');
+    if (!colon || colon == runner_class || (size_t)(colon - runner_class) >= 32 ||
+        strlen(colon + 1) == 0 || strlen(colon + 1) >= 64)
+        return -1;
+    snprintf(service, 32, "%.*s", (int)(colon - runner_class), runner_class);
+    snprintf(api, 64, "%s", colon + 1);
+    const zs_api_t *a = zs_api_find(api);
+    if (!a || strcmp(a->name, api) != 0 ||
+        (strcmp(a->service, service) != 0 && strcmp(a->service, "*") != 0))
+        return -1;
+    return 0;
+}
+
+bool sched_in_flight(const char *uuid)
+{
+    return in_flight && zhashx_lookup(in_flight, uuid) != NULL;
+}
+
+static int64_t attempt_timeout_ms(void)
+{
+    return zs_config_int("gc.attempt-timeout-ms", 10000);
+}
+
+int64_t sched_lease_until(void)
+{
+    return zs_now_ms() + attempt_timeout_ms() + 5000;
+}
+
+int64_t sched_interval_ms(const json_t *rec)
+{
+    json_int_t own = json_integer_value(json_object_get(rec, "interval"));
+    return (own > 0 ? own : zs_config_int("gc.interval", 60)) * 1000;
+}
+
+static int64_t backoff_ms(const json_t *rec, int failures)
+{
+    int64_t base = sched_interval_ms(rec);
+    int64_t cap = zs_config_int("gc.max-interval", 3600) * 1000;
+    int64_t d = base << (failures - 1 < 20 ? (failures > 0 ? failures - 1 : 0) : 20);
+    if (d > cap)
+        d = cap > base ? cap : base;
+    return d - d / 10 + (d / 5 > 0 ? random() % (d / 5 + 1) : 0);
+}
+
+static const char *str(const json_t *rec, const char *key)
+{
+    const char *s = json_string_value(json_object_get(rec, key));
+    return s ? s : "";
+}
+
+/* Hands one job to the runner (no write). */
+static void dispatch(const json_t *rec)
+{
+    char service[32], api[64];
+    const char *uuid = str(rec, "uuid");
+    if (sched_runner_class(str(rec, "runnerClass"), service, api) != 0) {
+        zs_warn("gc job %s names no runnable message (%s)", uuid, str(rec, "runnerClass"));
+        return;
+    }
+    json_t *context = json_loads(str(rec, "context"), 0, NULL);
+    if (runner_send(runner, uuid, service, api, context, attempt_timeout_ms()) == 0)
+        zhashx_insert(in_flight, uuid, (void *)1);
+    json_decref(context);
+}
+
+static void run_after_commit(zs_service_t *svc, void *arg)
+{
+    (void)svc;
+    json_t *rec = arg;
+    dispatch(rec);
+    json_decref(rec);
+}
+
+void sched_run_after_commit(zs_service_t *svc, json_t *rec)
+{
+    zs_service_after_commit(svc, run_after_commit, rec);
+}
+
+/* Collects index hits into an array, at most MAX_SCAN. */
+static int collect(void *arg, const char *uuid)
+{
+    json_t *a = arg;
+    if (json_array_size(a) >= MAX_SCAN)
+        return 1;
+    json_array_append_new(a, json_string(uuid));
+    return 0;
+}
+
+/* Every job with `status` (new array of uuids). */
+static json_t *with_status(zs_service_t *svc, MDB_txn *txn, const char *status)
+{
+    json_t *uuids = json_array(), *v = json_string(status);
+    unsigned char key[ZS_STORE_KEY_SIZE];
+    int klen = zs_store_index_key(ZS_FT_STRING, v, key, sizeof key);
+    json_decref(v);
+    zs_store_index_walk(zs_service_store(svc), txn, GC_JOBS, "status", key, (size_t)klen, true,
+                        key, (size_t)klen, true, NULL, 0, collect, uuids);
+    return uuids;
+}
+
+/* ---- running due jobs ---------------------------------------------------------------- */
+
+typedef struct {
+    json_t *uuids;   /* candidates */
+    json_t *ready;   /* records marked Processing, to dispatch after commit */
+} due_t;
+
+static int mark_processing(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    due_t *d = arg;
+    zs_store_t *store = zs_service_store(svc);
+    int64_t now = zs_now_ms();
+    size_t i;
+    json_t *u;
+    json_array_foreach(d->uuids, i, u) {
+        json_t *rec = zs_store_get(store, txn, GC_JOBS, json_string_value(u));
+        if (!rec || strcmp(str(rec, "managementNodeUuid"), zs_service_node(svc)) != 0 ||
+            strcmp(str(rec, "status"), "Done") == 0 ||
+            json_integer_value(json_object_get(rec, "nextRunDate")) > now) {
+            json_decref(rec);
+            continue;
+        }
+        json_object_set_new(rec, "status", json_string("Processing"));
+        json_object_set_new(rec, "nextRunDate", json_integer(sched_lease_until()));
+        json_object_set_new(rec, "lastOpDate", json_integer(now));
+        int rc = zs_store_put(store, txn, GC_JOBS, json_string_value(u), rec);
+        if (rc != 0) {
+            json_decref(rec);
+            return rc;
+        }
+        json_array_append_new(d->ready, rec);
+    }
+    return 0;
+}
+
+static int collect_due(void *arg, const char *uuid)
+{
+    json_t *a = arg;
+    if (json_array_size(a) + zhashx_size(in_flight) >= MAX_IN_FLIGHT)
+        return 1;
+    if (!zhashx_lookup(in_flight, uuid))
+        json_array_append_new(a, json_string(uuid));
+    return 0;
+}
+
+static void run_due(zs_service_t *svc)
+{
+    if (zhashx_size(in_flight) >= MAX_IN_FLIGHT)
+        return;
+    zs_store_t *store = zs_service_store(svc);
+    MDB_txn *txn;
+    if (zs_store_begin(store, NULL, false, &txn) != 0)
+        return;
+    unsigned char hi[ZS_STORE_KEY_SIZE];
+    json_t *now = json_integer(zs_now_ms());
+    int hlen = zs_store_index_key(ZS_FT_TIME, now, hi, sizeof hi);
+    json_decref(now);
+    due_t d = {json_array(), json_array()};
+    zs_store_index_walk(store, txn, GC_JOBS, "nextRunDate", NULL, 0, false, hi, (size_t)hlen, true,
+                        NULL, 0, collect_due, d.uuids);
+    mdb_txn_abort(txn);
+    if (json_array_size(d.uuids) && zs_service_write(svc, mark_processing, &d) == 0) {
+        size_t i;
+        json_t *rec;
+        json_array_foreach(d.ready, i, rec)
+            dispatch(rec);
+    }
+    json_decref(d.uuids);
+    json_decref(d.ready);
+}
+
+/* ---- outcomes ------------------------------------------------------------------------ */
+
+static int record_outcome(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    json_t *o = arg;
+    const char *uuid = str(o, "uuid");
+    zs_store_t *store = zs_service_store(svc);
+    json_t *rec = zs_store_get(store, txn, GC_JOBS, uuid);
+    if (!rec || strcmp(str(rec, "status"), "Done") == 0) {   /* deleted meanwhile */
+        json_decref(rec);
+        return 0;
+    }
+    int64_t now = zs_now_ms();
+    int attempts = (int)json_integer_value(json_object_get(rec, "attempts")) + 1;
+    json_object_set_new(rec, "attempts", json_integer(attempts));
+    json_object_set_new(rec, "lastOpDate", json_integer(now));
+    if (json_is_true(json_object_get(o, "ok"))) {
+        json_object_del(rec, "lastError");
+        json_object_del(rec, "failures");
+        json_object_del(rec, "failingNotified");
+        if (strcmp(str(rec, "type"), "CycleBased") == 0) {
+            json_object_set_new(rec, "status", json_string("Idle"));
+            json_object_set_new(rec, "nextRunDate", json_integer(now + sched_interval_ms(rec)));
+        } else {
+            json_object_set_new(rec, "status", json_string("Done"));
+            json_object_del(rec, "nextRunDate");
+            zs_info("gc job %s (%s) done after %d attempt(s)", uuid, str(rec, "name"), attempts);
+        }
+    } else {
+        int failures = (int)json_integer_value(json_object_get(rec, "failures")) + 1;
+        char why[512];
+        snprintf(why, sizeof why, "%s", str(o, "error"));
+        json_object_set_new(rec, "failures", json_integer(failures));
+        json_object_set_new(rec, "lastError", json_string(why));
+        json_object_set_new(rec, "status", json_string("Idle"));
+        json_object_set_new(rec, "nextRunDate", json_integer(now + backoff_ms(rec, failures)));
+        zs_log(ZS_INFO, uuid, "gc job %s attempt %d failed: %s", str(rec, "name"), attempts, why);
+        if (failures >= zs_config_int("gc.failing-attempts", 5) &&
+            !json_is_true(json_object_get(rec, "failingNotified"))) {
+            json_object_set_new(rec, "failingNotified", json_true());
+            zs_warn("gc job %s (%s) keeps failing: %d attempts, last error: %s", uuid,
+                    str(rec, "name"), attempts, why);
+            zs_service_publish(svc, "gc.failing",
+                               json_pack("{s:s, s:s, s:i, s:s}", "uuid", uuid, "name",
+                                         str(rec, "name"), "attempts", attempts, "lastError", why));
+        }
+    }
+    int rc = zs_store_put(store, txn, GC_JOBS, uuid, rec);
+    json_decref(rec);
+    return rc;
+}
+
+static void on_runner(zs_service_t *svc, void *sock)
+{
+    (void)sock;
+    json_t *o;
+    while ((o = runner_recv(runner))) {
+        const char *uuid = json_string_value(json_object_get(o, "uuid"));
+        if (uuid) {
+            zhashx_delete(in_flight, uuid);
+            int rc = zs_service_write(svc, record_outcome, o);
+            if (rc != 0)
+                zs_errorf("recording the outcome of gc job %s failed: %s", uuid, zs_store_strerror(rc));
+        }
+        json_decref(o);
+    }
+}
+
+/* ---- adoption ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *dead;   /* adopt the jobs of this node... */
+    json_t *live;       /* ...or of every node not in this array of live gc node uuids */
+    int adopted;
+} adopt_t;
+
+static bool orphaned(zs_service_t *svc, const adopt_t *a, const char *owner)
+{
+    if (strcmp(owner, zs_service_node(svc)) == 0)
+        return false;
+    if (a->dead)
+        return strcmp(owner, a->dead) == 0;
+    size_t i;
+    json_t *u;
+    json_array_foreach(a->live, i, u)
+        if (strcmp(json_string_value(u), owner) == 0)
+            return false;
+    return true;
+}
+
+static int adopt_in(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    adopt_t *a = arg;
+    zs_store_t *store = zs_service_store(svc);
+    static const char *const open_states[] = {"Idle", "Processing"};
+    int64_t now = zs_now_ms();
+    for (int s = 0; s < 2; s++) {
+        json_t *uuids = with_status(svc, txn, open_states[s]);
+        size_t i;
+        json_t *u;
+        int rc = 0;
+        json_array_foreach(uuids, i, u) {
+            json_t *rec = zs_store_get(store, txn, GC_JOBS, json_string_value(u));
+            if (rec && orphaned(svc, a, str(rec, "managementNodeUuid"))) {
+                json_object_set_new(rec, "managementNodeUuid", json_string(zs_service_node(svc)));
+                json_object_set_new(rec, "lastOpDate", json_integer(now));
+                if (s == 1) {   /* its attempt died with its node: run it again now */
+                    json_object_set_new(rec, "status", json_string("Idle"));
+                    json_object_set_new(rec, "nextRunDate", json_integer(now));
+                }
+                rc = zs_store_put(store, txn, GC_JOBS, json_string_value(u), rec);
+                a->adopted++;
+            }
+            json_decref(rec);
+            if (rc != 0)
+                break;
+        }
+        json_decref(uuids);
+        if (rc != 0)
+            return rc;
+    }
+    return a->adopted ? 0 : NOTHING;
+}
+
+static void adopt(zs_service_t *svc, const char *dead)
+{
+    adopt_t a = {dead, NULL, 0};
+    if (!dead) {
+        json_t *error = NULL;
+        json_t *res = zs_bus_request(zs_service_bus(svc), "core", "QueryValues", NULL,
+                                     json_pack("{s:s, s:s, s:s}", "resource", "ManagementNode",
+                                               "condition", "role=gc", "field", "uuid"),
+                                     2000, &error);
+        a.live = json_incref(json_object_get(res, "values"));
+        json_decref(res);
+        if (!json_is_array(a.live)) {
+            zs_debug("gc: cannot list the live gc nodes yet: %s",
+                     json_string_value(json_object_get(error, "details")));
+            json_decref(error);
+            json_decref(a.live);
+            next_adopt = zs_mono_ms() + 2000;
+            return;
+        }
+    }
+    next_adopt = zs_mono_ms() + zs_config_int("gc.adopt-interval", 30) * 1000;
+    int rc = zs_service_write(svc, adopt_in, &a);
+    if (rc != 0 && rc != NOTHING)
+        zs_errorf("gc: adopting orphaned jobs failed: %s", zs_store_strerror(rc));
+    else if (a.adopted)
+        zs_info("gc: adopted %d job(s) of %s", a.adopted, dead ? dead : "gc nodes that are gone");
+    json_decref(a.live);
+}
+
+/* ---- EventBased triggers ------------------------------------------------------------- */
+
+typedef struct {
+    const char *topic;
+    const json_t *body;
+    int fired;
+} fire_t;
+
+static bool trigger_matches(const json_t *trigger, const char *topic, const json_t *body)
+{
+    if (strcmp(str(trigger, "topic"), topic) != 0)
+        return false;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)json_object_get(trigger, "match"), k, v)
+        if (!json_equal(v, json_object_get(body, k)))
+            return false;
+    return true;
+}
+
+static int fire_in(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    fire_t *f = arg;
+    zs_store_t *store = zs_service_store(svc);
+    json_t *uuids = with_status(svc, txn, "Idle");
+    int64_t now = zs_now_ms();
+    size_t i;
+    json_t *u;
+    int rc = 0;
+    json_array_foreach(uuids, i, u) {
+        json_t *rec = zs_store_get(store, txn, GC_JOBS, json_string_value(u));
+        if (rec && strcmp(str(rec, "type"), "EventBased") == 0 &&
+            strcmp(str(rec, "managementNodeUuid"), zs_service_node(svc)) == 0 &&
+            trigger_matches(json_object_get(rec, "trigger"), f->topic, f->body)) {
+            json_object_set_new(rec, "nextRunDate", json_integer(now));
+            rc = zs_store_put(store, txn, GC_JOBS, json_string_value(u), rec);
+            f->fired++;
+        }
+        json_decref(rec);
+        if (rc != 0)
+            break;
+    }
+    json_decref(uuids);
+    return rc != 0 ? rc : f->fired ? 0 : NOTHING;
+}
+
+void sched_event(zs_service_t *svc, const char *topic, json_t *body)
+{
+    const char *role = str(body, "role"), *uuid = str(body, "uuid");
+    if ((strcmp(topic, "node.dead") == 0 || strcmp(topic, "node.left") == 0) &&
+        strcmp(role, "gc") == 0 && *uuid && strcmp(uuid, zs_service_node(svc)) != 0)
+        adopt(svc, uuid);
+    fire_t f = {topic, body, 0};
+    if (zs_service_write(svc, fire_in, &f) == 0 && f.fired) {
+        zs_info("gc: %s (%s) triggered %d job(s)", topic, role, f.fired);
+        run_due(svc);
+    }
+}
+
+/* ---- the sweep of Done jobs, itself a CycleBased job --------------------------------- */
+
+static int ensure_sweep(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    zs_store_t *store = zs_service_store(svc);
+    json_t *name = json_string(GC_SWEEP_JOB);
+    json_t *uuids = zs_store_find(store, txn, GC_JOBS, "name", name, 16);
+    json_decref(name);
+    size_t n = json_array_size(uuids);
+    json_decref(uuids);
+    if (n)
+        return 0;
+    char uuid[ZS_UUID_LEN + 1];
+    int64_t now = zs_now_ms();
+    json_int_t interval = zs_config_int("gc.sweep-interval", 3600);
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I}",
+                            "uuid", zs_uuid_new(uuid), "name", GC_SWEEP_JOB, "runnerClass",
+                            "gc:ExpireGCJobs", "context", "{}", "status", "Idle", "type",
+                            "CycleBased", "managementNodeUuid", zs_service_node(svc), "attempts", 0,
+                            "interval", interval, "nextRunDate", (json_int_t)(now + interval * 1000),
+                            "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now);
+    int rc = zs_store_put(store, txn, GC_JOBS, uuid, rec);
+    json_decref(rec);
+    return rc;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------- */
+
+int sched_start(zs_service_t *svc)
+{
+    srandom((unsigned)(getpid() ^ zs_now_ms()));
+    in_flight = zhashx_new();
+    runner = runner_new();
+    if (!in_flight || !runner)
+        return -1;
+    zs_service_watch(svc, runner, on_runner);
+    int rc = zs_service_write(svc, ensure_sweep, NULL);
+    if (rc != 0)
+        zs_errorf("gc: cannot register the sweep of Done jobs: %s", zs_store_strerror(rc));
+    next_adopt = zs_mono_ms();   /* first tick: adopt what the previous instance left */
+    return rc == 0 ? 0 : -1;
+}
+
+void sched_stop(zs_service_t *svc)
+{
+    (void)svc;
+    zactor_destroy(&runner);
+    zhashx_destroy(&in_flight);
+}
+
+void sched_tick(zs_service_t *svc)
+{
+    if (zs_mono_ms() >= next_adopt)
+        adopt(svc, NULL);
+    run_due(svc);
+}
