@@ -43,7 +43,7 @@ BINARIES += $(BENCH_BIN)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-unit test-e2e fuzz bench clean
+.PHONY: all deps run test test-unit build-asan-unit fuzz bench clean
 all: deps-check $(BINARIES)
 
 $(BUILD)/%.o: %.c
@@ -80,9 +80,10 @@ run: deps
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
-	  all test-unit
-	@$(MAKE) --no-print-directory fuzz
-	@ZS_BIN=build-asan/bin python3 tests/e2e/run.py
+	  all build-asan-unit
+	@ZS_BIN=build-asan/bin tests/run-all $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+
+build-asan-unit: $(UNIT_BIN)
 
 test-unit: $(UNIT_BIN)
 	@tests/unit/run $(UNIT_BIN)

@@ -243,7 +243,7 @@ json_t *jobs_submit(zs_call_t *call, json_t **error)
     int rc = zs_store_put(store, call->txn, COLL, uuid, rec);
     json_decref(rec);
     if (rc != 0)
-        return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
+        return zs_call_store_fail(call, error, rc);
     track(uuid, api->service, deadline);
     zs_service_after_commit(call->svc, dispatch_after_commit, strdup(uuid));
     call->status = 202;
@@ -338,59 +338,42 @@ static void check_open_jobs(zs_service_t *svc)
     zlistx_destroy(&late);
 }
 
-typedef struct {
-    char uuids[1000][ZS_UUID_LEN + 1];
-    int n;
-} batch_t;
-
-static int collect_uuid(void *arg, const char *uuid)
-{
-    batch_t *b = arg;
-    if (b->n == 1000)
-        return 1;
-    snprintf(b->uuids[b->n++], ZS_UUID_LEN + 1, "%s", uuid);
-    return 0;
-}
-
 /* Finished results older than the TTL become tombstones; old tombstones go. */
 static int expire_results(zs_service_t *svc, MDB_txn *txn, void *arg)
 {
-    batch_t *b = arg;
+    (void)arg;
     zs_store_t *store = zs_service_store(svc);
-    unsigned char hi[16];
-    json_t *now = json_integer(zs_now_ms());
-    int hlen = zs_store_index_key(ZS_FT_EPOCH, now, hi, sizeof hi);
-    json_decref(now);
-    b->n = 0;
-    int rc = zs_store_index_walk(store, txn, COLL, "expireAt", NULL, 0, false, hi, (size_t)hlen,
-                                 true, NULL, 0, collect_uuid, b);
-    if (rc != 0 && rc != 1)
-        return rc;
-    for (int i = 0; i < b->n; i++) {
-        json_t *rec = zs_store_get(store, txn, COLL, b->uuids[i]);
+    json_t *due = zs_store_find_upto(store, txn, COLL, "expireAt", zs_now_ms(), 1000);
+    int rc = 0;
+    size_t i;
+    json_t *u;
+    json_array_foreach(due, i, u) {
+        const char *uuid = json_string_value(u);
+        json_t *rec = zs_store_get(store, txn, COLL, uuid);
         if (!rec)
             continue;
         if (strcmp(json_string_value(json_object_get(rec, "state")), "Expired") == 0) {
-            rc = zs_store_del(store, txn, COLL, b->uuids[i]);
+            rc = zs_store_del(store, txn, COLL, uuid);
         } else {
-            json_t *tomb = json_pack("{s:s, s:s, s:s, s:I}", "uuid", b->uuids[i], "state", "Expired",
+            json_t *tomb = json_pack("{s:s, s:s, s:s, s:I}", "uuid", uuid, "state", "Expired",
                                      "api", json_string_value(json_object_get(rec, "api")),
                                      "expireAt", (json_int_t)(zs_now_ms() + TOMBSTONE_MS));
-            rc = zs_store_put(store, txn, COLL, b->uuids[i], tomb);
+            rc = zs_store_put(store, txn, COLL, uuid, tomb);
             json_decref(tomb);
         }
         json_decref(rec);
         if (rc != 0 && rc != MDB_NOTFOUND)
-            return rc;
+            break;
+        rc = 0;
     }
-    return 0;
+    json_decref(due);
+    return rc;
 }
 
 void jobs_tick(zs_service_t *svc)
 {
     check_open_jobs(svc);
-    static batch_t b;
-    zs_service_write(svc, expire_results, &b);
+    zs_service_write(svc, expire_results, NULL);
 }
 
 /* ---- start / stop -------------------------------------------------------------------- */

@@ -349,20 +349,6 @@ static void on_sender(zs_service_t *svc, void *sock)
 
 /* ---- due deliveries ------------------------------------------------------------------ */
 
-typedef struct {
-    json_t *due;
-    size_t max;
-} due_t;
-
-static int collect_due(void *arg, const char *uuid)
-{
-    due_t *d = arg;
-    if (json_array_size(d->due) >= d->max)
-        return 1;
-    json_array_append_new(d->due, json_string(uuid));
-    return 0;
-}
-
 void outbox_tick(zs_service_t *svc)
 {
     if (zhashx_size(in_flight) >= MAX_IN_FLIGHT)
@@ -371,23 +357,18 @@ void outbox_tick(zs_service_t *svc)
     MDB_txn *txn;
     if (zs_store_begin(store, NULL, false, &txn) != 0)
         return;
-    unsigned char hi[16];
-    json_t *now = json_integer(zs_now_ms());
-    int hlen = zs_store_index_key(ZS_FT_TIME, now, hi, sizeof hi);
-    json_decref(now);
-    due_t d = {json_array(), MAX_IN_FLIGHT - zhashx_size(in_flight)};
-    zs_store_index_walk(store, txn, COLL, "nextAttemptDate", NULL, 0, false, hi, (size_t)hlen,
-                        true, NULL, 0, collect_due, &d);
+    json_t *due = zs_store_find_upto(store, txn, COLL, "nextAttemptDate", zs_now_ms(),
+                                     MAX_IN_FLIGHT - zhashx_size(in_flight));
     size_t i;
     json_t *u;
-    json_array_foreach(d.due, i, u) {
+    json_array_foreach(due, i, u) {
         json_t *rec = zs_store_get(store, txn, COLL, json_string_value(u));
         if (rec && strcmp(json_string_value(json_object_get(rec, "status")), "Pending") == 0)
             send_attempt(rec);
         json_decref(rec);
     }
     mdb_txn_abort(txn);
-    json_decref(d.due);
+    json_decref(due);
 }
 
 json_t *outbox_retry(zs_call_t *call, json_t **error)
@@ -406,7 +387,7 @@ json_t *outbox_retry(zs_call_t *call, json_t **error)
     int rc = zs_store_put(store, call->txn, COLL, uuid, rec);
     if (rc != 0) {
         json_decref(rec);
-        return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
+        return zs_call_store_fail(call, error, rc);
     }
     zs_service_after_commit(call->svc, send_after_commit, rec);
     return json_object();
@@ -423,7 +404,7 @@ json_t *outbox_enqueue(zs_call_t *call, json_t **error)
     int rc = outbox_add(call->svc, call->txn, job ? job : zs_uuid_new(fresh), url,
                         !success || json_is_true(success), json_object_get(call->req->body, "body"));
     if (rc != 0)
-        return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
+        return zs_call_store_fail(call, error, rc);
     return json_object();
 }
 

@@ -201,6 +201,11 @@ int zs_call_attach_tags(zs_call_t *call, const char *uuid, const char *resource_
     return 0;
 }
 
+json_t *zs_call_store_fail(zs_call_t *call, json_t **error, int rc)
+{
+    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
+}
+
 /* ---- queries ------------------------------------------------------------------------- */
 
 static json_t *resolve_tags(void *ctx, const char *tag_type, const char *op, const char *value,

@@ -153,6 +153,8 @@ json_t *zs_call_inventory(const zs_resource_t *res, const json_t *rec);
 /* Sets *error to a 400 SYS.1007 error (details from fmt) and returns NULL. */
 json_t *zs_call_invalid(zs_call_t *call, json_t **error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sets *error to SYS.1000 "store: <LMDB's reason for rc>" and returns NULL. */
+json_t *zs_call_store_fail(zs_call_t *call, json_t **error, int rc);
 /* Sets *error (code, details) and returns NULL; status stays 503. */
 json_t *zs_call_fail(zs_call_t *call, json_t **error, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

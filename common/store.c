@@ -902,3 +902,19 @@ json_t *zs_store_find_one(zs_store_t *self, MDB_txn *txn, const char *collection
     json_decref(uuids);
     return rec;
 }
+
+json_t *zs_store_find_upto(zs_store_t *self, MDB_txn *txn, const char *collection,
+                           const char *field, int64_t upto, size_t max)
+{
+    find_t f = {json_array(), max};
+    const zs_coll_t *c = coll_find(self, collection);
+    const zs_index_t *x = c ? index_find(c, field) : NULL;
+    json_t *v = json_integer(upto);
+    unsigned char key[ZS_STORE_KEY_SIZE];
+    int len = x ? zs_store_index_key(x->type, v, key, sizeof key) : -1;
+    json_decref(v);
+    if (len > 0)
+        zs_store_index_walk(self, txn, collection, field, NULL, 0, false, key, (size_t)len, true,
+                            NULL, 0, find_collect, &f);
+    return f.uuids;
+}

@@ -145,5 +145,10 @@ json_t *zs_store_find(zs_store_t *self, MDB_txn *txn, const char *collection, co
                       const json_t *value, size_t max);
 json_t *zs_store_find_one(zs_store_t *self, MDB_txn *txn, const char *collection,
                           const char *field, const json_t *value);
+/* What is due: a new array of at most `max` uuids whose indexed INT/TIME/EPOCH `field` is
+ * <= `upto` (epoch ms for dates), in field order. Records without the field are not listed.
+ * For the expiry and retry sweeps of the services. */
+json_t *zs_store_find_upto(zs_store_t *self, MDB_txn *txn, const char *collection,
+                           const char *field, int64_t upto, size_t max);
 
 #endif

@@ -61,11 +61,6 @@ static json_t *find_by_name(zs_call_t *call, const char *name)
     return rec;
 }
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 /* ---- bootstrap ----------------------------------------------------------------------- */
 
 static int create_admin(zs_service_t *svc, MDB_txn *txn, void *arg)
@@ -159,7 +154,7 @@ static json_t *new_session(zs_call_t *call, const char *account_uuid, json_t **e
     int rc = zs_store_put(store, call->txn, SESSIONS, uuid, rec);
     if (rc != 0) {
         json_decref(rec);
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     }
     json_t *out = zs_call_inventory(&zs_res_session, rec);
     json_decref(rec);
@@ -190,7 +185,7 @@ static json_t *accounts_logout(zs_call_t *call, json_t **error)
     const char *uuid = zs_call_str(call, "sessionUuid");
     int rc = zs_store_del(zs_service_store(call->svc), call->txn, SESSIONS, uuid);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     revoke_session(call, uuid);
     return json_object();
 }
@@ -231,7 +226,7 @@ static json_t *accounts_renew(zs_call_t *call, json_t **error)
     json_object_set_new(s, "expiredDate", json_integer(now + life));
     json_object_set_new(s, "lastOpDate", json_integer(now));
     int rc = zs_store_put(zs_service_store(call->svc), call->txn, SESSIONS, uuid, s);
-    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_session, s) : store_fail(call, error, rc);
+    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_session, s) : zs_call_store_fail(call, error, rc);
     json_decref(s);
     return out;
 }
@@ -255,44 +250,28 @@ static json_t *accounts_check_session(zs_call_t *call, json_t **error)
     return out;
 }
 
-typedef struct {
-    char uuids[1000][ZS_UUID_LEN + 1];
-    int n;
-} uuid_batch_t;
-
-static int collect(void *arg, const char *uuid)
-{
-    uuid_batch_t *b = arg;
-    if (b->n == 1000)
-        return 1;
-    snprintf(b->uuids[b->n++], ZS_UUID_LEN + 1, "%s", uuid);
-    return 0;
-}
-
 static int expire_sessions(zs_service_t *svc, MDB_txn *txn, void *arg)
 {
-    uuid_batch_t *b = arg;
+    (void)arg;
     zs_store_t *store = zs_service_store(svc);
-    unsigned char hi[ZS_STORE_KEY_SIZE];
-    json_t *now = json_integer(zs_now_ms());
-    int hlen = zs_store_index_key(ZS_FT_TIME, now, hi, sizeof hi);
-    json_decref(now);
-    b->n = 0;
-    zs_store_index_walk(store, txn, SESSIONS, "expiredDate", NULL, 0, false, hi, (size_t)hlen, true,
-                        NULL, 0, collect, b);
-    for (int i = 0; i < b->n; i++) {
-        int rc = zs_store_del(store, txn, SESSIONS, b->uuids[i]);
+    json_t *due = zs_store_find_upto(store, txn, SESSIONS, "expiredDate", zs_now_ms(), 1000);
+    int rc = 0;
+    size_t i;
+    json_t *u;
+    json_array_foreach(due, i, u) {
+        rc = zs_store_del(store, txn, SESSIONS, json_string_value(u));
         if (rc != 0 && rc != MDB_NOTFOUND)
-            return rc;
-        zs_service_publish(svc, "session.revoked", json_pack("{s:s}", "sessionUuid", b->uuids[i]));
+            break;
+        rc = 0;
+        zs_service_publish(svc, "session.revoked", json_pack("{s:s}", "sessionUuid", json_string_value(u)));
     }
-    return 0;
+    json_decref(due);
+    return rc;
 }
 
 static void sessions_expire(zs_service_t *svc)
 {
-    static uuid_batch_t b;
-    zs_service_write(svc, expire_sessions, &b);
+    zs_service_write(svc, expire_sessions, NULL);
 }
 
 /* ---- accounts ------------------------------------------------------------------------ */
@@ -326,7 +305,7 @@ static json_t *accounts_create(zs_call_t *call, json_t **error)
     int rc = zs_store_put(zs_service_store(call->svc), call->txn, ACCOUNTS, uuid, rec);
     json_t *out = NULL;
     if (rc != 0)
-        store_fail(call, error, rc);
+        zs_call_store_fail(call, error, rc);
     else if (zs_call_attach_tags(call, uuid, "AccountVO", error) == 0)
         out = zs_call_inventory(&zs_res_account, rec);
     json_decref(rec);
@@ -365,7 +344,7 @@ static json_t *accounts_update(zs_call_t *call, json_t **error)
     }
     json_object_set_new(rec, "lastOpDate", json_integer(zs_now_ms()));
     int rc = zs_store_put(store, call->txn, ACCOUNTS, uuid, rec);
-    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_account, rec) : store_fail(call, error, rc);
+    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_account, rec) : zs_call_store_fail(call, error, rc);
     json_decref(rec);
     return out;
 }
@@ -415,9 +394,9 @@ static json_t *accounts_delete(zs_call_t *call, json_t **error)
     if (rc == 0)
         rc = zs_store_del(store, call->txn, ACCOUNTS, uuid);
     if (rc != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     if ((rc = zs_cleanup_resource_deleted(call, uuid, "AccountVO")) != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     return json_object();
 }
 

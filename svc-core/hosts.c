@@ -23,11 +23,6 @@
 
 extern const zs_resource_t zs_res_host;
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 static json_int_t ratio(void)
 {
     json_int_t r = zs_config_int("host.cpu-overprovisioning", 10);
@@ -93,7 +88,7 @@ static json_t *hosts_usage(zs_call_t *call, json_t **error)
     usage_t u = {0, 0, NULL};
     int rc = usage(call, &u);
     if (rc != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     return json_pack("{s:I, s:I}", "hosts", u.hosts, "cpus", u.cpus);
 }
 
@@ -132,7 +127,7 @@ static json_t *add_host(zs_call_t *call, json_t **error)
     usage_t u = {0, 0, NULL};
     int rc = usage(call, &u);
     if (rc != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     if (license_allows(call, "AddHost", u.hosts + 1, u.cpus + cpus, error) != 0)
         return NULL;
     char uuid[ZS_UUID_LEN + 1];
@@ -151,7 +146,7 @@ static json_t *add_host(zs_call_t *call, json_t **error)
     rc = zs_store_put(zs_service_store(call->svc), call->txn, HOSTS, uuid, rec);
     json_t *out = NULL;
     if (rc != 0)
-        store_fail(call, error, rc);
+        zs_call_store_fail(call, error, rc);
     else if (zs_call_attach_tags(call, uuid, "HostVO", error) == 0)
         out = zs_call_inventory(&zs_res_host, rec);
     json_decref(rec);
@@ -183,12 +178,12 @@ static json_t *update_host(zs_call_t *call, json_t **error)
         usage_t u = {0, 0, uuid};
         int rc = usage(call, &u);
         if (rc != 0)
-            store_fail(call, error, rc);
+            zs_call_store_fail(call, error, rc);
         else if (license_allows(call, "UpdateHost", u.hosts + 1, u.cpus + num(rec, "cpuNum"), error) == 0) {
             set_available(rec);
             json_object_set_new(rec, "lastOpDate", json_integer(zs_now_ms()));
             rc = zs_store_put(store, call->txn, HOSTS, uuid, rec);
-            out = rc == 0 ? zs_call_inventory(&zs_res_host, rec) : store_fail(call, error, rc);
+            out = rc == 0 ? zs_call_inventory(&zs_res_host, rec) : zs_call_store_fail(call, error, rc);
         }
     }
     json_decref(rec);
@@ -202,7 +197,7 @@ static json_t *delete_host(zs_call_t *call, json_t **error)
     if (rc == MDB_NOTFOUND)
         return json_object();   /* already gone */
     if (rc != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     zs_service_publish(call->svc, "resource.deleted",
                        json_pack("{s:s, s:s}", "resourceUuid", uuid, "resourceType", "HostVO"));
     return json_object();
@@ -294,7 +289,7 @@ static json_t *capacity_all(zs_call_t *call, json_t **error)
     int rc = zs_store_scan(zs_service_store(call->svc), call->txn, HOSTS, zone_of_host, &z);
     json_t *out = NULL;
     if (rc != 0) {
-        store_fail(call, error, rc);
+        zs_call_store_fail(call, error, rc);
     } else {
         capacity_t sum = {0, 0, 0, 0, 0};
         json_t *data = json_array();

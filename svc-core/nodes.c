@@ -11,11 +11,6 @@
 
 #define NODES "nodes"
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 static json_t *nodes_heartbeat(zs_call_t *call, json_t **error)
 {
     const char *uuid = zs_call_str(call, "uuid"), *role = zs_call_str(call, "role");
@@ -38,7 +33,7 @@ static json_t *nodes_heartbeat(zs_call_t *call, json_t **error)
     int rc = zs_store_put(store, call->txn, NODES, uuid, rec);
     json_decref(rec);
     if (rc != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     if (joined) {
         zs_service_publish(call->svc, "node.joined", json_pack("{s:s, s:s}", "uuid", uuid, "role", role));
         zs_log(ZS_INFO, NULL, "management node %s (%s) joined", uuid, role);
@@ -51,7 +46,7 @@ static json_t *nodes_leave(zs_call_t *call, json_t **error)
     const char *uuid = zs_call_str(call, "uuid");
     int rc = uuid ? zs_store_del(zs_service_store(call->svc), call->txn, NODES, uuid) : MDB_NOTFOUND;
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     if (rc == 0)
         zs_service_publish(call->svc, "node.left",
                            json_pack("{s:s, s:s}", "uuid", uuid, "role", zs_call_str(call, "role")));

@@ -37,11 +37,6 @@ extern const zs_resource_t zs_res_notification;   /* common/apis_core.c */
 
 static int64_t next_sweep, next_webhook_try;   /* monotonic ms */
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 /* ---- from events --------------------------------------------------------------------- */
 
 static const char *field(const json_t *body, const char *key)
@@ -243,7 +238,7 @@ static json_t *update_status(zs_call_t *call, json_t **error)
         int rc = zs_store_put(zs_service_store(call->svc), call->txn, NOTES, json_string_value(u), rec);
         json_decref(rec);
         if (rc != 0)
-            return store_fail(call, error, rc);
+            return zs_call_store_fail(call, error, rc);
     }
     return json_object();
 }
@@ -259,7 +254,7 @@ static json_t *delete_notes(zs_call_t *call, json_t **error)
         json_decref(rec);
         int rc = zs_store_del(zs_service_store(call->svc), call->txn, NOTES, json_string_value(u));
         if (rc != 0 && rc != MDB_NOTFOUND)
-            return store_fail(call, error, rc);
+            return zs_call_store_fail(call, error, rc);
     }
     return json_object();
 }

@@ -55,11 +55,6 @@ static int64_t keep_after_finish_ms(void)
     return zs_config_int("progress.keep-after-finish", 300) * 1000;
 }
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 /* The uuids of every entry of apiId (at most MAX_PER_API + 1). */
 static json_t *entries_of(zs_call_t *call, const char *api_id)
 {
@@ -149,7 +144,7 @@ static json_t *progress_report(zs_call_t *call, json_t **error)
     json_object_set_new(rec, "seq", json_integer(next_seq++));
     int rc = zs_store_put(store, call->txn, PROGRESS, uuid, rec);
     json_decref(rec);
-    return rc == 0 ? json_pack("{s:s}", "taskUuid", uuid) : store_fail(call, error, rc);
+    return rc == 0 ? json_pack("{s:s}", "taskUuid", uuid) : zs_call_store_fail(call, error, rc);
 }
 
 /* FinishProgress {apiId}: the call is over; its entries go keep-after-finish from now. */
@@ -175,7 +170,7 @@ static json_t *progress_finish(zs_call_t *call, json_t **error)
             break;
     }
     json_decref(uuids);
-    return rc == 0 ? json_object() : store_fail(call, error, rc);
+    return rc == 0 ? json_object() : zs_call_store_fail(call, error, rc);
 }
 
 /* ---- GetTaskProgress ----------------------------------------------------------------- */
@@ -274,41 +269,29 @@ static json_t *progress_get(zs_call_t *call, json_t **error)
 /* ---- expiry -------------------------------------------------------------------------- */
 
 typedef struct {
-    char uuids[SWEEP_BATCH][ZS_UUID_LEN + 1];
-    int n;
-    int deleted;
+    int n;         /* entries the last sweep deleted */
+    int deleted;   /* since the counter was reset */
 } sweep_t;
-
-static int collect(void *arg, const char *uuid)
-{
-    sweep_t *s = arg;
-    if (s->n == SWEEP_BATCH)
-        return 1;
-    snprintf(s->uuids[s->n++], ZS_UUID_LEN + 1, "%s", uuid);
-    return 0;
-}
 
 /* Deletes up to SWEEP_BATCH entries whose expireAt has passed. */
 static int sweep(zs_service_t *svc, MDB_txn *txn, void *arg)
 {
     sweep_t *s = arg;
     zs_store_t *store = zs_service_store(svc);
-    unsigned char hi[16];
-    json_t *now = json_integer(zs_now_ms());
-    int hlen = zs_store_index_key(ZS_FT_EPOCH, now, hi, sizeof hi);
-    json_decref(now);
-    s->n = 0;
-    int rc = zs_store_index_walk(store, txn, PROGRESS, "expireAt", NULL, 0, false, hi, (size_t)hlen,
-                                 true, NULL, 0, collect, s);
-    if (rc != 0 && rc != 1)
-        return rc;
-    for (int i = 0; i < s->n; i++) {
-        rc = zs_store_del(store, txn, PROGRESS, s->uuids[i]);
+    json_t *due = zs_store_find_upto(store, txn, PROGRESS, "expireAt", zs_now_ms(), SWEEP_BATCH);
+    int rc = 0;
+    size_t i;
+    json_t *u;
+    json_array_foreach(due, i, u) {
+        rc = zs_store_del(store, txn, PROGRESS, json_string_value(u));
         if (rc != 0 && rc != MDB_NOTFOUND)
-            return rc;
+            break;
+        rc = 0;
     }
+    s->n = (int)json_array_size(due);
     s->deleted += s->n;
-    return 0;
+    json_decref(due);
+    return rc;
 }
 
 static sweep_t sweeper;
@@ -326,7 +309,7 @@ static json_t *progress_cleanup(zs_call_t *call, json_t **error)
     do {
         int rc = sweep(call->svc, call->txn, &sweeper);
         if (rc != 0)
-            return store_fail(call, error, rc);
+            return zs_call_store_fail(call, error, rc);
     } while (sweeper.n == SWEEP_BATCH);
     return json_pack("{s:i}", "taskProgressesDeleted", sweeper.deleted);
 }

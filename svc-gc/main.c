@@ -13,11 +13,6 @@
 
 extern const zs_resource_t zs_res_gc_job;
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 /* The trigger of an EventBased job: the given one ({topic, match}), else "the target service
  * came back" (node.joined of its role). Only node events reach svc-gc. NULL + *why. */
 static json_t *trigger_of(const json_t *given, const char *service, const char **why)
@@ -91,7 +86,7 @@ static json_t *submit(zs_call_t *call, json_t **error)
     /* The submitter has just failed once: the first run is one interval away (or the event). */
     json_object_set_new(rec, "nextRunDate", json_integer(now + sched_interval_ms(rec)));
     int rc = zs_store_put(store, call->txn, GC_JOBS, uuid, rec);
-    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_gc_job, rec) : store_fail(call, error, rc);
+    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_gc_job, rec) : zs_call_store_fail(call, error, rc);
     if (rc == 0)
         zs_info("gc job %s submitted: %s (%s, %s)", uuid, name, type, runner_class);
     json_decref(rec);
@@ -124,7 +119,7 @@ static json_t *trigger(zs_call_t *call, json_t **error)
     int rc = zs_store_put(store, call->txn, GC_JOBS, uuid, rec);
     if (rc != 0) {
         json_decref(rec);
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     }
     sched_run_after_commit(call->svc, rec);
     return json_object();
@@ -133,7 +128,7 @@ static json_t *trigger(zs_call_t *call, json_t **error)
 static json_t *delete_job(zs_call_t *call, json_t **error)
 {
     int rc = zs_store_del(zs_service_store(call->svc), call->txn, GC_JOBS, zs_call_str(call, "uuid"));
-    return rc == 0 || rc == MDB_NOTFOUND ? json_object() : store_fail(call, error, rc);
+    return rc == 0 || rc == MDB_NOTFOUND ? json_object() : zs_call_store_fail(call, error, rc);
 }
 
 /* Deletes Done jobs older than `days` (default gc.done-retention-days, 14): the target of the
@@ -162,7 +157,7 @@ static json_t *expire(zs_call_t *call, json_t **error)
     }
     json_decref(uuids);
     if (rc != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     if (n)
         zs_info("gc: deleted %zu Done job(s) older than %lld days", n, (long long)days);
     return json_pack("{s:i}", "deleted", (int)n);

@@ -68,11 +68,6 @@ static void rescan(lic_t *l)
         zs_warn("cannot read the license directory %s: %s", l->dir, strerror(errno));
 }
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 /* ---- inventories --------------------------------------------------------------------- */
 
 static void set_date(json_t *inv, const char *key, int64_t ms)
@@ -254,7 +249,7 @@ static json_t *get_records(zs_call_t *call, json_t **error)
     int rc = zs_store_scan(zs_service_store(call->svc), call->txn, RECORDS, collect_record, &c);
     if (rc != 0 && rc != 1) {
         json_decref(c.list);
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     }
     size_t n = json_array_size(c.list);
     json_t **items = malloc((n ? n : 1) * sizeof *items);
@@ -411,7 +406,7 @@ static json_t *update_license(zs_call_t *call, json_t **error)
     int rc = record(call, p, (const char *)text, "UpdateLicense");
     json_t *out = NULL;
     if (rc != 0) {
-        store_fail(call, error, rc);
+        zs_call_store_fail(call, error, rc);
     } else if ((rc = installed_write(l->dir, uuid, (const char *)text, len)) != 0) {
         zs_call_fail(call, error, ZS_SYS_INTERNAL, "cannot write the license into %s: %s", l->dir, strerror(rc));
     } else {
@@ -451,7 +446,7 @@ static json_t *reload_license(zs_call_t *call, json_t **error)
     json_array_foreach(l->st.all, i, e) {
         int rc = record(call, e, json_string_value(json_object_get(e, "_text")), "file");
         if (rc != 0)
-            return store_fail(call, error, rc);
+            return zs_call_store_fail(call, error, rc);
     }
     zs_info("licenses reloaded from %s: %zu valid files", l->dir, json_array_size(l->st.all));
     return json_pack("{s:o}", "inventory", primary_inventory(call->svc));

@@ -94,11 +94,6 @@ static bool is_final(const char *state)
            strcmp(state, "Canceled") == 0;
 }
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 /* The job named by the call's uuid, if the caller may act on it; NULL + *error otherwise. */
 static json_t *load_job(zs_call_t *call, json_t **error)
 {
@@ -124,7 +119,7 @@ static json_t *save(zs_call_t *call, json_t *rec, bool inventory, json_t **error
     json_object_set_new(rec, "lastOpDate", json_integer(zs_now_ms()));
     int rc = zs_store_put(zs_service_store(call->svc), call->txn, LONGJOBS,
                           json_string_value(json_object_get(rec, "uuid")), rec);
-    json_t *out = rc != 0    ? store_fail(call, error, rc)
+    json_t *out = rc != 0    ? zs_call_store_fail(call, error, rc)
                   : inventory ? zs_call_inventory(&zs_res_longjob, rec)
                               : json_object();
     json_decref(rec);
@@ -340,7 +335,7 @@ static json_t *delete_job(zs_call_t *call, json_t **error)
     int rc = zs_store_del(store, call->txn, LONGJOBS, uuid);
     if (rc == 0)   /* publishes "resource.deleted"; its tags go even if svc-tags is down now */
         rc = zs_cleanup_resource_deleted(call, uuid, "LongJobVO");
-    return rc == 0 ? json_object() : store_fail(call, error, rc);
+    return rc == 0 ? json_object() : zs_call_store_fail(call, error, rc);
 }
 
 static bool visible(zs_call_t *call, const json_t *rec)

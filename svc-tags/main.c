@@ -11,11 +11,6 @@
 
 extern const zs_resource_t zs_res_system_tag, zs_res_user_tag;
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 /* 1..512 printable characters; "::" separates segments, none of which may be empty. */
 static const char *tag_refusal(const char *tag)
 {
@@ -123,7 +118,7 @@ static json_t *create_tag(zs_call_t *call, const char *type, const char *rtype, 
     int rc = zs_store_put(zs_service_store(call->svc), call->txn, TAGS, uuid, rec);
     if (rc != 0) {
         json_decref(rec);
-        store_fail(call, error, rc);
+        zs_call_store_fail(call, error, rc);
         return NULL;
     }
     return rec;
@@ -204,7 +199,7 @@ static json_t *update_system_tag(zs_call_t *call, json_t **error)
     json_object_set_new(rec, "tag", json_string(tag));
     json_object_set_new(rec, "lastOpDate", json_integer(zs_now_ms()));
     int rc = zs_store_put(store, call->txn, TAGS, uuid, rec);
-    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_system_tag, rec) : store_fail(call, error, rc);
+    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_system_tag, rec) : zs_call_store_fail(call, error, rc);
     json_decref(rec);
     return out;
 }
@@ -226,7 +221,7 @@ static json_t *delete_tag(zs_call_t *call, json_t **error)
         return zs_call_fail(call, error, strstr(refusal, "another") ? ZS_ID_DENIED : ZS_SYS_FAILED,
                             "tag[uuid:%s] %s", uuid, refusal);
     int rc = zs_store_del(store, call->txn, TAGS, uuid);
-    return rc == 0 || rc == MDB_NOTFOUND ? json_object() : store_fail(call, error, rc);
+    return rc == 0 || rc == MDB_NOTFOUND ? json_object() : zs_call_store_fail(call, error, rc);
 }
 
 /* ---- bus-only APIs ------------------------------------------------------------------- */
@@ -269,7 +264,7 @@ static int delete_resource_tags_in(zs_service_t *svc, MDB_txn *txn, const char *
 static json_t *delete_resource_tags(zs_call_t *call, json_t **error)
 {
     int rc = delete_resource_tags_in(call->svc, call->txn, zs_call_str(call, "resourceUuid"));
-    return rc == 0 ? json_object() : store_fail(call, error, rc);
+    return rc == 0 ? json_object() : zs_call_store_fail(call, error, rc);
 }
 
 static json_t *tag_resources(zs_call_t *call, json_t **error)

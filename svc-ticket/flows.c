@@ -7,11 +7,6 @@
 #include "uuid.h"
 #include <string.h>
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 json_t *flows_collection(zs_service_t *svc, MDB_txn *txn, const char *uuid)
 {
     return uuid ? zs_store_get(zs_service_store(svc), txn, COLLECTIONS, uuid) : NULL;
@@ -227,7 +222,7 @@ static json_t *create_collection(zs_call_t *call, json_t **error)
         rc = zs_store_put(zs_service_store(call->svc), call->txn, COLLECTIONS, uuid, rec);
     json_t *out = NULL;
     if (rc != 0)
-        store_fail(call, error, rc);
+        zs_call_store_fail(call, error, rc);
     else if (zs_call_attach_tags(call, uuid, "TicketFlowCollectionVO", error) == 0)
         out = zs_call_inventory(&zs_res_ticket_flow_collection, rec);
     json_decref(rec);
@@ -248,7 +243,7 @@ static json_t *save_collection(zs_call_t *call, json_t *rec, json_t **error)
     json_object_set_new(rec, "lastOpDate", json_integer(zs_now_ms()));
     int rc = zs_store_put(zs_service_store(call->svc), call->txn, COLLECTIONS,
                           json_string_value(json_object_get(rec, "uuid")), rec);
-    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_ticket_flow_collection, rec) : store_fail(call, error, rc);
+    json_t *out = rc == 0 ? zs_call_inventory(&zs_res_ticket_flow_collection, rec) : zs_call_store_fail(call, error, rc);
     json_decref(rec);
     return out;
 }
@@ -283,7 +278,7 @@ static json_t *update_collection(zs_call_t *call, json_t **error)
         rc = clear_other_defaults(call, uuid);
     if (rc != 0) {
         json_decref(rec);
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     }
     return save_collection(call, rec, error);
 }
@@ -313,7 +308,7 @@ static json_t *delete_collection(zs_call_t *call, json_t **error)
     if (rc == 0)
         rc = zs_store_del(zs_service_store(call->svc), call->txn, COLLECTIONS, uuid);
     if (rc != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     zs_service_publish(call->svc, "resource.deleted",
                        json_pack("{s:s, s:s}", "resourceUuid", uuid, "resourceType", "TicketFlowCollectionVO"));
     return json_object();

@@ -13,11 +13,6 @@
 #include "uuid.h"
 #include <string.h>
 
-static json_t *store_fail(zs_call_t *call, json_t **error, int rc)
-{
-    return zs_call_fail(call, error, ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc));
-}
-
 static const char *str(const json_t *rec, const char *field)
 {
     return json_string_value(json_object_get(rec, field));
@@ -201,7 +196,7 @@ static json_t *create_ticket(zs_call_t *call, json_t **error)
     if (zs_call_new_uuid(call, TICKETS, uuid, error) != 0)
         goto done;
     if ((rc = next_order_id(call, &order)) != 0) {
-        store_fail(call, error, rc);
+        zs_call_store_fail(call, error, rc);
         goto done;
     }
     int64_t now = zs_now_ms();
@@ -229,7 +224,7 @@ static json_t *create_ticket(zs_call_t *call, json_t **error)
     if (rc == 0)
         rc = zs_store_put(zs_service_store(call->svc), call->txn, TICKETS, uuid, rec);
     if (rc != 0) {
-        store_fail(call, error, rc);
+        zs_call_store_fail(call, error, rc);
         goto done;
     }
     if (zs_call_attach_tags(call, uuid, "TicketVO", error) != 0)
@@ -271,7 +266,7 @@ static json_t *save(zs_call_t *call, json_t *t, json_t **error)
 {
     json_object_set_new(t, "lastOpDate", json_integer(zs_now_ms()));
     int rc = zs_store_put(zs_service_store(call->svc), call->txn, TICKETS, str(t, "uuid"), t);
-    return rc == 0 ? zs_call_inventory(&zs_res_ticket, t) : store_fail(call, error, rc);
+    return rc == 0 ? zs_call_inventory(&zs_res_ticket, t) : zs_call_store_fail(call, error, rc);
 }
 
 static void start_after_commit(zs_service_t *svc, void *arg)
@@ -320,7 +315,7 @@ static json_t *decide(zs_call_t *call, json_t *t, bool approve, const char *comm
     int rc = ticket_history_add(call->svc, call->txn, t, from, to, comment, "AccountVO", me,
                                 str(flow, "name"), NULL);
     if (rc != 0) {
-        store_fail(call, error, rc);
+        zs_call_store_fail(call, error, rc);
         goto done;
     }
     out = save(call, t, error);
@@ -360,7 +355,7 @@ static json_t *by_submitter(zs_call_t *call, json_t *t, bool reopen, const char 
     json_object_set_new(t, "status", json_string(to));
     int rc = ticket_history_add(call->svc, call->txn, t, from, to, comment, "AccountVO", me, NULL, NULL);
     if (rc != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     json_t *out = save(call, t, error);
     if (out)
         ticket_publish_status(call->svc, t, from, to, me, comment);
@@ -409,7 +404,7 @@ static json_t *update_request(zs_call_t *call, json_t **error)
         snprintf(st, sizeof st, "%s", status);
         int rc = ticket_history_add(call->svc, call->txn, t, st, st, "requests updated", "AccountVO",
                                     zs_msg_account(call->req), NULL, NULL);
-        out = rc == 0 ? save(call, t, error) : store_fail(call, error, rc);
+        out = rc == 0 ? save(call, t, error) : zs_call_store_fail(call, error, rc);
     }
     json_decref(requests);
     json_decref(t);
@@ -445,7 +440,7 @@ static json_t *delete_ticket(zs_call_t *call, json_t **error)
     if (rc == 0)
         rc = zs_store_del(store, call->txn, TICKETS, uuid);
     if (rc != 0)
-        return store_fail(call, error, rc);
+        return zs_call_store_fail(call, error, rc);
     zs_service_publish(call->svc, "resource.deleted",
                        json_pack("{s:s, s:s}", "resourceUuid", uuid, "resourceType", "TicketVO"));
     return json_object();
