@@ -44,7 +44,7 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, char *errbuf)
     else if (json_integer_value(json_object_get(o, "v")) != 1)
         why = "unsupported envelope version";
     else if (!json_is_string(kind) || json_string_length(kind) != 1 ||
-             !strchr("QRE", json_string_value(kind)[0]))
+             !json_string_value(kind)[0] || !strchr("QRE", json_string_value(kind)[0]))
         why = "bad message kind";
     else if (copy_text(m->api, sizeof m->api, json_object_get(o, "api")))
         why = "bad api name";
@@ -55,8 +55,11 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, char *errbuf)
     else if (!json_is_integer(json_object_get(o, "dl")) || !json_is_integer(json_object_get(o, "st")))
         why = "bad deadline or status";
     json_t *caller = json_object_get(o, "caller");
+    json_int_t st = json_integer_value(json_object_get(o, "st"));
     if (!why && caller && !json_is_object(caller))
         why = "bad caller";
+    else if (!why && st != 0 && (st < 100 || st > 599))
+        why = "status out of range";
     if (why) {
         snprintf(errbuf, 128, "envelope: %s", why);
         json_decref(o);

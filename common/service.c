@@ -354,10 +354,16 @@ static json_t *local_values(zs_call_t *call, const zs_resource_t *res, const cha
         call->status = inner.status;
         return NULL;
     }
+    json_t *found = json_object_get(result, "inventories");
+    if (json_array_size(found) >= ZS_QUERY_MAX_LIMIT) {   /* never a silently cut join */
+        json_decref(result);
+        return zs_call_invalid(call, error, "the join condition [%.200s] matches %d records or more; "
+                               "narrow it", condition, ZS_QUERY_MAX_LIMIT);
+    }
     json_t *values = json_array();
     size_t i;
     json_t *inv;
-    json_array_foreach(json_object_get(result, "inventories"), i, inv) {
+    json_array_foreach(found, i, inv) {
         json_t *v = json_object_get(inv, field);
         if (v)
             json_array_append(values, v);

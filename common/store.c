@@ -165,7 +165,20 @@ static int put_u64(uint64_t u, unsigned char *buf, size_t size)
  * indexed field has the wrong type must be refused (it would silently vanish from queries),
  * while null, absent and over-long values are simply left out of the index.
  * Returns the length, -1 (nothing to index) or -2 (wrong type). */
+static int encode_value(zs_ftype_t type, const json_t *v, unsigned char *buf, size_t size,
+                        bool entry);
+
+/* The key of an index ENTRY: a string longer than ZS_STORE_MAX_INDEXED_STRING bytes is
+ * indexed under its first ZS_STORE_MAX_INDEXED_STRING bytes, so range and prefix walks still
+ * find it (a truncated key compares with any shorter bound exactly as the whole value does);
+ * the query engine re-checks every record it loads, so the cut never changes a result. */
 static int encode_key(zs_ftype_t type, const json_t *v, unsigned char *buf, size_t size)
+{
+    return encode_value(type, v, buf, size, true);
+}
+
+static int encode_value(zs_ftype_t type, const json_t *v, unsigned char *buf, size_t size,
+                        bool entry)
 {
     if (!v || json_is_null(v))
         return -1;
@@ -182,8 +195,13 @@ static int encode_key(zs_ftype_t type, const json_t *v, unsigned char *buf, size
             buf[0] = 0;
             return 1;
         }
-        /* A leading NUL would collide with the encoding of "". */
-        if (n > ZS_STORE_MAX_INDEXED_STRING || n > size || s[0] == '\0')
+        /* A leading NUL would collide with the encoding of "". A LOOKUP key as long as the
+         * cut cannot tell a value from the longer ones cut to it: refused (callers scan). */
+        if (s[0] == '\0' || (!entry && n >= ZS_STORE_MAX_INDEXED_STRING))
+            return -1;
+        if (n > ZS_STORE_MAX_INDEXED_STRING)
+            n = ZS_STORE_MAX_INDEXED_STRING;
+        if (n > size)
             return -1;
         memcpy(buf, s, n);
         return (int)n;
@@ -223,7 +241,7 @@ static int encode_key(zs_ftype_t type, const json_t *v, unsigned char *buf, size
 
 int zs_store_index_key(zs_ftype_t type, const json_t *value, unsigned char *buf, size_t size)
 {
-    int n = encode_key(type, value, buf, size);
+    int n = encode_value(type, value, buf, size, false);
     return n < 0 ? -1 : n;
 }
 

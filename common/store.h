@@ -87,9 +87,11 @@ bool zs_store_indexed(zs_store_t *self, const char *collection, const char *fiel
 /* Encodes `value` (a JSON value of the field's type) as an index key into buf (size >=
  * ZS_STORE_KEY_SIZE). Returns the key length, or -1 when the value is null, does not fit the
  * type (REAL also takes integers), or is not indexable:
- *  - strings longer than ZS_STORE_MAX_INDEXED_STRING bytes, or starting with a NUL byte, have
- *    no index entry: a query on such a value must scan. Note a range or prefix walk over a
- *    string index never yields records whose value is that long.
+ *  - a string of ZS_STORE_MAX_INDEXED_STRING bytes or more, or starting with a NUL byte:
+ *    a query on such a value must scan. (Records whose string is longer than that ARE in
+ *    the index, under their first ZS_STORE_MAX_INDEXED_STRING bytes, so range and prefix
+ *    walks with shorter bounds find them; callers re-check the whole value. Strings that
+ *    start with a NUL byte have no entry.)
  *  - "" is encoded as the single byte 0 (LMDB keys cannot be empty); it sorts first.
  *  - JSON values.
  * So a non-empty string's key is its bytes, and a LIKE 'abc%' prefix walk may pass the raw

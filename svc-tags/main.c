@@ -284,11 +284,17 @@ static json_t *tag_resources(zs_call_t *call, json_t **error)
         call->status = 400;
         return NULL;
     }
+    json_t *found = json_object_get(result, "inventories");
+    if (json_array_size(found) >= ZS_QUERY_MAX_LIMIT) {   /* never a silently cut answer */
+        json_decref(result);
+        return zs_call_invalid(call, error, "the tag condition [%.200s] matches %d tags or more; "
+                               "narrow it", cond, ZS_QUERY_MAX_LIMIT);
+    }
     /* Rendered inventories carry resourceUuid; collect each once. */
     json_t *seen = json_object(), *uuids = json_array();
     size_t i;
     json_t *inv;
-    json_array_foreach(json_object_get(result, "inventories"), i, inv) {
+    json_array_foreach(found, i, inv) {
         const char *r = json_string_value(json_object_get(inv, "resourceUuid"));
         if (r && !json_object_get(seen, r)) {
             json_object_set_new(seen, r, json_true());
