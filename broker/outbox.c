@@ -329,9 +329,24 @@ static int record_result(zs_service_t *svc, MDB_txn *txn, void *arg)
     return rc;
 }
 
+/* Records every attempt outcome waiting on the sender's pipe in ONE transaction (one fsync
+ * for the lot, like the batches of the service loop). */
+static int record_results(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach((json_t *)arg, i, r) {
+        int rc = record_result(svc, txn, r);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static void on_sender(zs_service_t *svc, void *sock)
 {
-    while (zsock_events(sock) & ZMQ_POLLIN) {
+    json_t *results = json_array();
+    while ((zsock_events(sock) & ZMQ_POLLIN) && json_array_size(results) < 1024) {
         char *text = zstr_recv(sock);
         json_t *r = text ? json_loads(text, 0, NULL) : NULL;
         zstr_free(&text);
@@ -340,11 +355,14 @@ static void on_sender(zs_service_t *svc, void *sock)
         const char *uuid = json_string_value(json_object_get(r, "uuid"));
         if (uuid)
             zhashx_delete(in_flight, uuid);
-        int rc = zs_service_write(svc, record_result, r);
-        if (rc != 0)
-            zs_errorf("recording a webhook attempt failed: %s", zs_store_strerror(rc));
-        json_decref(r);
+        json_array_append_new(results, r);
     }
+    /* Not recorded (a failed commit): the deliveries stay Pending and are attempted again. */
+    int rc = json_array_size(results) ? zs_service_write(svc, record_results, results) : 0;
+    if (rc != 0)
+        zs_errorf("recording %zu webhook attempts failed: %s", json_array_size(results),
+                  zs_store_strerror(rc));
+    json_decref(results);
 }
 
 /* ---- due deliveries ------------------------------------------------------------------ */

@@ -53,6 +53,10 @@ zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
         return NULL;
     zs_bus_tune(s);
     zsock_set_immediate(s, 1);
+    /* Peers start in any order: retry a connection to a missing peer quickly at first
+     * (a whole stack is ready in well under a second), backing off to a second. */
+    zsock_set_reconnect_ivl(s, 10);
+    zsock_set_reconnect_ivl_max(s, 1000);
     zsock_set_sndtimeo(s, 0);
     char list[2048];
     snprintf(list, sizeof list, "%s", eps);

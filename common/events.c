@@ -12,6 +12,8 @@ zsock_t *zs_events_publisher(void)
     if (!pub)
         return NULL;
     zs_bus_tune(pub);
+    zsock_set_reconnect_ivl(pub, 10);
+    zsock_set_reconnect_ivl_max(pub, 1000);
     if (zsock_connect(pub, "%s", zs_config_endpoints("events-in")) != 0) {
         zs_warn("events: cannot connect the publisher");
         zsock_destroy(&pub);
@@ -44,6 +46,8 @@ zsock_t *zs_events_subscriber(const char *const *topics)
     if (!sub)
         return NULL;
     zs_bus_tune(sub);
+    zsock_set_reconnect_ivl(sub, 10);
+    zsock_set_reconnect_ivl_max(sub, 1000);
     if (!topics)
         zsock_set_subscribe(sub, "");
     for (const char *const *t = topics; t && *t; t++)

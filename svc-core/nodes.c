@@ -84,7 +84,7 @@ static bool role_alive(zs_call_t *call, const char *role)
     if (strcmp(role, "gateway") != 0) {
         json_t *error = NULL;
         json_t *pong = zs_bus_request(zs_service_bus(call->svc), role, "Ping", NULL, json_object(),
-                                      zs_config_int("core.ready-ping-ms", 500), &error);
+                                      zs_config_int("core.ready-ping-ms", 250), &error);
         json_decref(error);
         json_decref(pong);
         return pong != NULL;
