@@ -2,6 +2,7 @@
 #include "api.h"
 #include "error.h"
 #include "uuid.h"
+#include <czmq.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,30 @@ static const zs_api_t *flat[MAX_APIS];
 static size_t nflat;
 static pthread_once_t flat_once = PTHREAD_ONCE_INIT;
 
+/* Every name an API answers to (simple name, class name, simple class name) -> row; built
+ * once, read-only afterwards, so lookups on the request path cost one hash probe. */
+static zhashx_t *by_name;
+
+static void index_name(const char *name, const zs_api_t *a)
+{
+    if (name && !zhashx_lookup(by_name, name))
+        zhashx_insert(by_name, name, (void *)a);
+}
+
 static void flatten(void)
 {
+    by_name = zhashx_new();
     for (const zs_api_t *const *d = domains; *d; d++)
-        for (const zs_api_t *a = *d; a->name && nflat < MAX_APIS; a++)
+        for (const zs_api_t *a = *d; a->name && nflat < MAX_APIS; a++) {
             flat[nflat++] = a;
+            index_name(a->name, a);
+        }
+    for (size_t i = 0; i < nflat; i++)   /* class names after every simple name */
+        if (flat[i]->klass) {
+            index_name(flat[i]->klass, flat[i]);
+            const char *simple = strrchr(flat[i]->klass, '.');
+            index_name(simple ? simple + 1 : NULL, flat[i]);
+        }
 }
 
 size_t zs_api_count(void)
@@ -39,29 +59,12 @@ const zs_api_t *zs_api_at(size_t i)
     return i < nflat ? flat[i] : NULL;
 }
 
-/* "org.zstack.header.tag.APICreateSystemTagMsg" and "APICreateSystemTagMsg" both name
- * CreateSystemTag: compare against the simple class name. */
-static bool names_api(const zs_api_t *a, const char *name)
-{
-    if (strcmp(a->name, name) == 0)
-        return true;
-    if (!a->klass)
-        return false;
-    if (strcmp(a->klass, name) == 0)
-        return true;
-    const char *simple = strrchr(a->klass, '.');
-    return simple && strcmp(simple + 1, name) == 0;
-}
-
 const zs_api_t *zs_api_find(const char *name)
 {
     if (!name)
         return NULL;
-    size_t n = zs_api_count();
-    for (size_t i = 0; i < n; i++)
-        if (names_api(flat[i], name))
-            return flat[i];
-    return NULL;
+    pthread_once(&flat_once, flatten);
+    return zhashx_lookup(by_name, name);
 }
 
 const zs_resource_t *zs_resource_find(const char *name)

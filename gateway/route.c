@@ -1,5 +1,7 @@
 /* route.c — see route.h. */
 #include "route.h"
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_SEGMENTS 16
@@ -34,12 +36,31 @@ static bool is_placeholder(const char *seg, size_t len)
     return len > 2 && seg[0] == '{' && seg[len - 1] == '}';
 }
 
+/* The path templates of every API row, split once (the table never changes). */
+static segments_t *templates;
+static pthread_once_t templates_once = PTHREAD_ONCE_INIT;
+
+static void split_templates(void)
+{
+    templates = calloc(zs_api_count(), sizeof *templates);
+    for (size_t i = 0; i < zs_api_count(); i++)
+        if (zs_api_at(i)->path && split(zs_api_at(i)->path, &templates[i]) != 0)
+            templates[i].n = -1;   /* too deep: never matches */
+}
+
+/* The split template of row i. */
+static const segments_t *template_of(size_t i)
+{
+    pthread_once(&templates_once, split_templates);
+    return &templates[i];
+}
+
 /* Matches template `tpl` (plus an optional trailing "{uuid}") against the request segments.
  * Returns the number of literal segments matched, or -1. Binds placeholders into params. */
-static int match(const char *tpl, bool with_uuid, const segments_t *req, json_t *params)
+static int match_split(const segments_t *tpl, bool with_uuid, const segments_t *req, json_t *params)
 {
-    segments_t t;
-    if (split(tpl, &t) != 0 || t.n + (with_uuid ? 1 : 0) != req->n)
+    const segments_t t = *tpl;
+    if (t.n < 0 || t.n + (with_uuid ? 1 : 0) != req->n)
         return -1;
     int literals = 0;
     for (int i = 0; i < req->n; i++) {
@@ -93,10 +114,10 @@ int route_find(const char *method, const char *path, const json_t *body, route_t
         const zs_api_t *a = zs_api_at(i);
         if (!a->method || (a->flags & ZS_API_ROOT))
             continue;
-        int score = match(a->path, false, &req, NULL);
+        int score = match_split(template_of(i), false, &req, NULL);
         bool with_uuid = false;
         if (score < 0 && (a->flags & ZS_API_QUERY)) {
-            score = match(a->path, true, &req, NULL);
+            score = match_split(template_of(i), true, &req, NULL);
             with_uuid = true;
         }
         if (score < 0)
@@ -114,7 +135,7 @@ int route_find(const char *method, const char *path, const json_t *body, route_t
         best = score;
         json_decref(route->path_params);
         route->path_params = json_object();
-        match(a->path, with_uuid, &req, route->path_params);
+        match_split(template_of(i), with_uuid, &req, route->path_params);
         route->api = a;
         route->action = *action ? action : NULL;
     }
@@ -131,14 +152,14 @@ int route_find_root(const char *method, const char *uri, const char *rpc_action,
         for (size_t i = 0; i < zs_api_count(); i++) {
             const zs_api_t *a = zs_api_at(i);
             if (!a->method || !(a->flags & ZS_API_ROOT) || !a->action || !rpc_action ||
-                strcmp(a->action, rpc_action) != 0 || match(a->path, false, &req, NULL) < 0)
+                strcmp(a->action, rpc_action) != 0 || match_split(template_of(i), false, &req, NULL) < 0)
                 continue;
             path_known = true;
             if (strcmp(a->method, method) != 0)
                 continue;
             route->api = a;
             route->path_params = json_object();
-            match(a->path, false, &req, route->path_params);
+            match_split(template_of(i), false, &req, route->path_params);
             break;
         }
     route->status = route->api ? 0 : path_known ? 405 : 404;
