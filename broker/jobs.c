@@ -25,6 +25,8 @@ typedef struct {
     char service[32];
     int64_t deadline;       /* epoch ms */
     int64_t dispatched;     /* monotonic ms of the last dispatch, 0 = never */
+    const zs_api_t *api;    /* the API the job runs */
+    json_t *request;        /* {caller, params}: what each dispatch sends (also stored) */
     zlistx_t *waiters;      /* waiter_t* */
 } open_job_t;
 
@@ -42,16 +44,20 @@ static void open_job_free(void **item)
     if (!j)
         return;
     zlistx_destroy(&j->waiters);   /* emptied by jobs_stop */
+    json_decref(j->request);
     free(j);
     *item = NULL;
 }
 
-static open_job_t *track(const char *uuid, const char *service, int64_t deadline)
+/* Tracks an open job from its stored record (borrowed). */
+static open_job_t *track(const char *uuid, const json_t *rec)
 {
     open_job_t *j = calloc(1, sizeof *j);
     snprintf(j->uuid, sizeof j->uuid, "%s", uuid);
-    snprintf(j->service, sizeof j->service, "%s", service);
-    j->deadline = deadline;
+    snprintf(j->service, sizeof j->service, "%s", json_string_value(json_object_get(rec, "service")));
+    j->deadline = json_integer_value(json_object_get(rec, "deadline"));
+    j->api = zs_api_find(json_string_value(json_object_get(rec, "api")));
+    j->request = json_incref(json_object_get(rec, "request"));
     j->waiters = zlistx_new();
     zhashx_insert(open_jobs, j->uuid, j);
     return j;
@@ -61,33 +67,24 @@ static open_job_t *track(const char *uuid, const char *service, int64_t deadline
 
 static void dispatch(zs_service_t *svc, open_job_t *j)
 {
-    json_t *rec = NULL;
-    MDB_txn *txn;
-    if (zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
-        rec = zs_store_get(zs_service_store(svc), txn, COLL, j->uuid);
-        mdb_txn_abort(txn);
-    }
-    if (!rec)
-        return;
-    json_t *request = json_object_get(rec, "request");
+    if (!j->api)
+        return;   /* an API this broker no longer knows: the job ends at its deadline */
     zs_msg_t m = {.kind = 'Q', .job = true, .deadline = j->deadline};
-    snprintf(m.api, sizeof m.api, "%s", json_string_value(json_object_get(rec, "api")));
+    snprintf(m.api, sizeof m.api, "%s", j->api->name);
     snprintf(m.id, sizeof m.id, "%s", j->uuid);
-    m.caller = json_incref(json_object_get(request, "caller"));
-    m.body = json_incref(json_object_get(request, "params"));
+    m.caller = json_incref(json_object_get(j->request, "caller"));
+    m.body = json_incref(json_object_get(j->request, "params"));
     if (zs_bus_send(zs_service_bus(svc), j->service, &m) != 0)
         zs_log(ZS_DEBUG, j->uuid, "service %s unreachable, will re-dispatch", j->service);
     j->dispatched = zs_mono_ms();
     zs_msg_clear(&m);
-    json_decref(rec);
 }
 
 static void dispatch_after_commit(zs_service_t *svc, void *arg)
 {
-    open_job_t *j = zhashx_lookup(open_jobs, (const char *)arg);
-    free(arg);
-    if (j)
-        dispatch(svc, j);
+    json_t *rec = arg;
+    dispatch(svc, track(json_string_value(json_object_get(rec, "uuid")), rec));
+    json_decref(rec);
 }
 
 /* ---- completion ---------------------------------------------------------------------- */
@@ -127,7 +124,9 @@ static void finished_after_commit(zs_service_t *svc, void *arg)
     finished_t *f = arg;
     open_job_t *j = zhashx_lookup(open_jobs, f->uuid);
     MDB_txn *txn;
-    if (j && zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
+    if (j && !zlistx_size(j->waiters)) {
+        zhashx_delete(open_jobs, f->uuid);   /* nobody long-polls it: nothing to read back */
+    } else if (j && zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
         json_t *rec = zs_store_get(zs_service_store(svc), txn, COLL, f->uuid);
         mdb_txn_abort(txn);
         if (rec)
@@ -163,8 +162,8 @@ static int complete(zs_service_t *svc, MDB_txn *txn, const char *uuid, bool ok, 
     if (rc == 0) {
         finished_t *f = calloc(1, sizeof *f);
         snprintf(f->uuid, sizeof f->uuid, "%s", uuid);
-        zs_service_after_commit(svc, finished_after_commit, f);
-        zs_log(ZS_INFO, uuid, "%s %s", json_string_value(json_object_get(rec, "api")),
+        zs_service_after_commit(svc, finished_after_commit, f, free);
+        zs_log(ok ? ZS_DEBUG : ZS_INFO, uuid, "%s %s", json_string_value(json_object_get(rec, "api")),
                ok ? "succeeded" : "failed");
     }
     json_decref(rec);
@@ -241,11 +240,12 @@ json_t *jobs_submit(zs_call_t *call, json_t **error)
     if (hook)
         json_object_set_new(rec, "webhook", json_string(hook));
     int rc = zs_store_put(store, call->txn, COLL, uuid, rec);
-    json_decref(rec);
-    if (rc != 0)
+    if (rc != 0) {
+        json_decref(rec);
         return zs_call_store_fail(call, error, rc);
-    track(uuid, api->service, deadline);
-    zs_service_after_commit(call->svc, dispatch_after_commit, strdup(uuid));
+    }
+    /* Tracked and dispatched only once the job is durable (and not at all if it rolls back). */
+    zs_service_after_commit(call->svc, dispatch_after_commit, rec, zs_drop_json);
     call->status = 202;
     return json_pack("{s:s}", "uuid", uuid);
 }
@@ -403,8 +403,7 @@ static int load_open_jobs(zs_service_t *svc)
     for (char *uuid = zlistx_first(uuids); uuid; uuid = zlistx_next(uuids)) {
         json_t *rec = zs_store_get(store, txn, COLL, uuid);
         if (rec)
-            track(uuid, json_string_value(json_object_get(rec, "service")),
-                  json_integer_value(json_object_get(rec, "deadline")));
+            track(uuid, rec);
         json_decref(rec);
     }
     mdb_txn_abort(txn);

@@ -268,7 +268,7 @@ int outbox_add(zs_service_t *svc, MDB_txn *txn, const char *job_uuid, const char
     free(text);
     int rc = zs_store_put(zs_service_store(svc), txn, COLL, uuid, rec);
     if (rc == 0)
-        zs_service_after_commit(svc, send_after_commit, rec);
+        zs_service_after_commit(svc, send_after_commit, rec, zs_drop_json);
     else
         json_decref(rec);
     return rc;
@@ -407,7 +407,7 @@ json_t *outbox_retry(zs_call_t *call, json_t **error)
         json_decref(rec);
         return zs_call_store_fail(call, error, rc);
     }
-    zs_service_after_commit(call->svc, send_after_commit, rec);
+    zs_service_after_commit(call->svc, send_after_commit, rec, zs_drop_json);
     return json_object();
 }
 

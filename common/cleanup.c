@@ -93,7 +93,7 @@ int zs_cleanup_resource_deleted(zs_call_t *call, const char *uuid, const char *r
         return ENOMEM;
     snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
     snprintf(c->type, sizeof c->type, "%s", resource_type);
-    zs_service_after_commit(call->svc, after_commit, c);
+    zs_service_after_commit(call->svc, after_commit, c, free);
     return 0;
 }
 

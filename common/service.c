@@ -27,7 +27,7 @@ struct zs_service {
     zpoller_t *poller;
     struct watch { void *sock; void (*fn)(zs_service_t *, void *); } watches[32];
     int nwatches;
-    struct after { void (*fn)(zs_service_t *, void *); void *arg; } *afters;
+    struct after { void (*fn)(zs_service_t *, void *); void *arg; void (*drop)(void *); } *afters;
     size_t nafters, cap_afters;
     zframe_t *current_identity;   /* of the request being handled (for deferral) */
     zs_node_t *node;
@@ -60,13 +60,28 @@ void zs_service_publish(zs_service_t *svc, const char *topic, json_t *body)
     json_array_append_new(svc->pending_events, json_pack("[s,o]", topic, body));
 }
 
-void zs_service_after_commit(zs_service_t *svc, void (*fn)(zs_service_t *, void *), void *arg)
+void zs_drop_json(void *arg)
+{
+    json_decref(arg);
+}
+
+/* Releases the actions queued from index `from` on, without running them. */
+static void drop_afters(zs_service_t *svc, size_t from)
+{
+    for (size_t i = from; i < svc->nafters; i++)
+        if (svc->afters[i].drop)
+            svc->afters[i].drop(svc->afters[i].arg);
+    svc->nafters = from;
+}
+
+void zs_service_after_commit(zs_service_t *svc, void (*fn)(zs_service_t *, void *), void *arg,
+                             void (*drop)(void *))
 {
     if (svc->nafters == svc->cap_afters) {
         svc->cap_afters = svc->cap_afters ? 2 * svc->cap_afters : 64;
         svc->afters = realloc(svc->afters, svc->cap_afters * sizeof *svc->afters);
     }
-    svc->afters[svc->nafters++] = (struct after){fn, arg};
+    svc->afters[svc->nafters++] = (struct after){fn, arg, drop};
 }
 
 void zs_service_watch(zs_service_t *svc, void *sock, void (*fn)(zs_service_t *, void *))
@@ -117,10 +132,18 @@ void zs_deferred_answer(zs_service_t *svc, zs_deferred_t **d, bool ok, int statu
 /* Runs (committed) or drops the after-commit actions, and publishes or drops the events. */
 static void flush_events(zs_service_t *svc, bool committed)
 {
-    for (size_t i = 0; i < svc->nafters; i++)
+    /* Detach the list first: an action may itself commit (zs_service_write) and queue more. */
+    struct after *run = svc->afters;
+    size_t n = svc->nafters;
+    svc->afters = NULL;
+    svc->nafters = svc->cap_afters = 0;
+    for (size_t i = 0; i < n; i++) {
         if (committed)
-            svc->afters[i].fn(svc, svc->afters[i].arg);
-    svc->nafters = 0;
+            run[i].fn(svc, run[i].arg);
+        else if (run[i].drop)
+            run[i].drop(run[i].arg);
+    }
+    free(run);
     size_t i;
     json_t *e;
     if (committed)
@@ -558,7 +581,7 @@ static bool handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const zs_m
                 }
             }
             if (!result)   /* a rolled-back request announces and sends nothing */
-                svc->nafters = afters_before;
+                drop_afters(svc, afters_before);
             if (!result)
                 while (json_array_size(svc->pending_events) > events_before)
                     json_array_remove(svc->pending_events, json_array_size(svc->pending_events) - 1);

@@ -104,10 +104,14 @@ void zs_service_set_data(zs_service_t *svc, void *data);
 void zs_service_publish(zs_service_t *svc, const char *topic, json_t *body);
 
 /* Runs fn(svc, arg) on the loop thread once the current batch (or zs_service_write) has
- * committed, e.g. to send work that must not leave before it is durable. Dropped (not run)
- * when the commit fails or the request that queued it is rolled back. Loop thread only. */
+ * committed, e.g. to send work that must not leave before it is durable; fn owns arg. When
+ * the commit fails or the request that queued it is rolled back, fn is not run and
+ * drop(arg) is called instead (drop NULL: arg needs no release; zs_drop_json for a json_t,
+ * free for malloc'd memory). Loop thread only. */
 void zs_service_after_commit(zs_service_t *svc, void (*fn)(zs_service_t *svc, void *arg),
-                             void *arg);
+                             void *arg, void (*drop)(void *arg));
+/* A drop function for after-commit arguments that are json_t references. */
+void zs_drop_json(void *arg);
 
 /* Adds `sock` (a zsock_t or an actor) to the loop's poller: fn runs on the loop thread each
  * time it is readable and must drain it. */

@@ -97,7 +97,7 @@ static void run_after_commit(zs_service_t *svc, void *arg)
 
 void sched_run_after_commit(zs_service_t *svc, json_t *rec)
 {
-    zs_service_after_commit(svc, run_after_commit, rec);
+    zs_service_after_commit(svc, run_after_commit, rec, zs_drop_json);
 }
 
 /* Collects index hits into an array, at most MAX_SCAN. */

@@ -208,7 +208,7 @@ static void begin_run(zs_service_t *svc, json_t *rec, bool new_run)
     json_object_set_new(rec, "state", json_string("Running"));
     json_object_set_new(rec, "managementNodeUuid", json_string(zs_service_node(svc)));
     json_object_set_new(rec, "lastOpDate", json_integer(now));
-    zs_service_after_commit(svc, spawn_after_commit, strdup(str(rec, "uuid")));
+    zs_service_after_commit(svc, spawn_after_commit, strdup(str(rec, "uuid")), free);
 }
 
 bool runner_try_start(zs_service_t *svc, MDB_txn *txn, json_t *rec)
@@ -247,7 +247,7 @@ static void finish_after_commit(zs_service_t *svc, void *arg)
 void runner_finish_progress(zs_service_t *svc, const char *api_id)
 {
     if (api_id)
-        zs_service_after_commit(svc, finish_after_commit, strdup(api_id));
+        zs_service_after_commit(svc, finish_after_commit, strdup(api_id), free);
 }
 
 /* ---- outcomes ------------------------------------------------------------------------ */
@@ -352,7 +352,7 @@ static int adopt(zs_service_t *svc, MDB_txn *txn, void *arg)
                 job_finalize(svc, rec, "Failed");
                 runner_finish_progress(svc, str(rec, "apiId"));
             } else if (strcmp(state, "Running") == 0) {
-                zs_service_after_commit(svc, spawn_after_commit, strdup(str(rec, "uuid")));
+                zs_service_after_commit(svc, spawn_after_commit, strdup(str(rec, "uuid")), free);
             }
             zs_log(ZS_INFO, str(rec, "uuid"), "longjob adopted from dead node %s: %s -> %s", owner,
                    state, str(rec, "state"));

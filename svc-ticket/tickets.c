@@ -322,7 +322,7 @@ static json_t *decide(zs_call_t *call, json_t *t, bool approve, const char *comm
     if (out) {
         ticket_publish_status(call->svc, t, from, to, me, comment);
         if (execute)   /* only once the approval is durable */
-            zs_service_after_commit(call->svc, start_after_commit, strdup(str(t, "uuid")));
+            zs_service_after_commit(call->svc, start_after_commit, strdup(str(t, "uuid")), free);
     }
 done:
     json_decref(flows);
