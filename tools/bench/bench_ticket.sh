@@ -14,6 +14,7 @@ SECS=${ZS_BENCH_SECONDS:-10}
 out=build/bench
 mkdir -p "$out"
 auth="Authorization: OAuth $ZS_SESSION"
+. tools/bench/lib.sh
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # An async call followed to its result.
@@ -36,20 +37,10 @@ before=$(count)
 t0=$(date +%s.%N)
 wrk -t2 -c32 -d"${SECS}s" --latency -s tools/bench/ticket_create.lua "$ZS_URL/zstack/v1/tickets" \
   >"$out/wrk-ticket-create.txt"
-sent=$(awk '/requests in/ {print $1}' "$out/wrk-ticket-create.txt")
+accepted=$(accepted_of "$out/wrk-ticket-create.txt")
 refused=$(awk '/Non-2xx/ {print $NF}' "$out/wrk-ticket-create.txt")
-accepted=$((sent - ${refused:-0}))
-# wait for the backlog (bounded: stop when the count has not moved for 10 s)
-last=-1; still=0
-while :; do
-  n=$(( $(count) - before ))
-  [ "$n" -ge "$accepted" ] && break
-  if [ "$n" -eq "$last" ]; then still=$((still + 1)); [ "$still" -ge 50 ] && break; else still=0; fi
-  last=$n
-  sleep 0.2
-done
+created=$(wait_backlog count "$before" "$accepted")
 t1=$(date +%s.%N)
-created=$(( $(count) - before ))
 echo "ticket-create accepted (202): $(awk '/Requests\/sec/ {print $2}' "$out/wrk-ticket-create.txt") req/s (p99 $(awk '/ 99%/ {print $2}' "$out/wrk-ticket-create.txt"), refused $((${refused:-0})))"
 echo "ticket-create completed durable: $(python3 -c "print(round($created / ($t1 - $t0)))") tickets/s ($created of $accepted in $(python3 -c "print(round($t1 - $t0, 1))") s)"
 

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.."
 SECS=${ZS_BENCH_SECONDS:-10}
 out=build/bench
 auth="Authorization: OAuth $ZS_SESSION"
+. tools/bench/lib.sh
 delivered() {
   curl -sf "$ZS_URL/zstack/v1/webhook-deliveries?q=status=Delivered&count=true" -H "$auth" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'
@@ -18,18 +19,8 @@ before=$(delivered)
 t0=$(date +%s.%N)
 ZS_HOOK="$ZS_BENCH_BARE_URL/hook" wrk -t2 -c32 -d"${SECS}s" -s tools/bench/webhook_job.lua \
   "$ZS_URL/zstack/v1/system-tags" >"$out/wrk-webhook.txt"
-sent=$(awk '/requests in/ {print $1}' "$out/wrk-webhook.txt")
-refused=$(awk '/Non-2xx/ {print $NF}' "$out/wrk-webhook.txt")
-accepted=$((sent - ${refused:-0}))
-last=-1; still=0
-while :; do
-  n=$(( $(delivered) - before ))
-  [ "$n" -ge "$accepted" ] && break
-  if [ "$n" -eq "$last" ]; then still=$((still + 1)); [ "$still" -ge 50 ] && break; else still=0; fi
-  last=$n
-  sleep 0.2
-done
+accepted=$(accepted_of "$out/wrk-webhook.txt")
+n=$(wait_backlog delivered "$before" "$accepted")
 t1=$(date +%s.%N)
-n=$(( $(delivered) - before ))
 echo "async-create-with-webhook accepted (202): $(awk '/Requests\/sec/ {print $2}' "$out/wrk-webhook.txt") req/s"
 echo "webhook deliveries (job completed + delivered + recorded): $(python3 -c "print(round($n / ($t1 - $t0)))") /s ($n of $accepted in $(python3 -c "print(round($t1 - $t0, 1))") s; target >= 5000/s)"
