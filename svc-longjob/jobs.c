@@ -221,6 +221,17 @@ static void lower(char *out, size_t size, const char *state)
             *c = (char)(*c - 'A' + 'a');
 }
 
+/* Refuses an operation on `rec` (released here) because of its state: 503 SYS.1006 with
+ * "cannot <verb> longjob that is <state><why>", the state in lower case as ZStack says it. */
+static json_t *refuse_state(zs_call_t *call, json_t **error, json_t *rec, const char *verb,
+                            const char *why)
+{
+    char low[32];
+    lower(low, sizeof low, state_of(rec));
+    json_decref(rec);
+    return zs_call_fail(call, error, ZS_SYS_FAILED, "cannot %s longjob that is %s%s", verb, low, why);
+}
+
 static json_t *cancel(zs_call_t *call, json_t **error)
 {
     json_t *rec = load_job(call, error);
@@ -228,12 +239,8 @@ static json_t *cancel(zs_call_t *call, json_t **error)
         return NULL;
     const char *state = state_of(rec);
     const char *uuid = json_string_value(json_object_get(rec, "uuid"));
-    char low[32];
-    lower(low, sizeof low, state);
-    if (strcmp(state, "Succeeded") == 0 || strcmp(state, "Failed") == 0) {
-        json_decref(rec);
-        return zs_call_fail(call, error, ZS_SYS_FAILED, "cannot cancel longjob that is %s", low);
-    }
+    if (strcmp(state, "Succeeded") == 0 || strcmp(state, "Failed") == 0)
+        return refuse_state(call, error, rec, "cancel", "");
     if (strcmp(state, "Canceled") == 0 || strcmp(state, "Canceling") == 0) {
         json_decref(rec);
         return json_object();   /* already (being) canceled */
@@ -263,11 +270,7 @@ static json_t *resume(zs_call_t *call, json_t **error)
     if (!rec)
         return NULL;
     if (strcmp(state_of(rec), "Suspended") != 0) {
-        char low[32];
-        lower(low, sizeof low, state_of(rec));
-        json_decref(rec);
-        return zs_call_fail(call, error, ZS_SYS_FAILED,
-                            "cannot resume longjob that is %s: only a suspended job resumes", low);
+        return refuse_state(call, error, rec, "resume", ": only a suspended job resumes");
     }
     json_object_set_new(rec, "jobResult", json_null());
     runner_resume(call->svc, rec);
@@ -280,11 +283,7 @@ static json_t *rerun(zs_call_t *call, json_t **error)
     if (!rec)
         return NULL;
     if (!is_final(state_of(rec))) {
-        char low[32];
-        lower(low, sizeof low, state_of(rec));
-        json_decref(rec);
-        return zs_call_fail(call, error, ZS_SYS_FAILED,
-                            "cannot rerun longjob that is %s: only a finished job reruns", low);
+        return refuse_state(call, error, rec, "rerun", ": only a finished job reruns");
     }
     static const char *const cleared[] = {"jobResult", "executeTime", "runId", "runStartedAt",
                                           "target", NULL};
@@ -325,11 +324,7 @@ static json_t *delete_job(zs_call_t *call, json_t **error)
     if (!rec)
         return NULL;
     if (!is_final(state_of(rec))) {
-        char low[32];
-        lower(low, sizeof low, state_of(rec));
-        json_decref(rec);
-        return zs_call_fail(call, error, ZS_SYS_FAILED,
-                            "cannot delete longjob that is %s: cancel it or wait until it ends", low);
+        return refuse_state(call, error, rec, "delete", ": cancel it or wait until it ends");
     }
     json_decref(rec);
     int rc = zs_store_del(store, call->txn, LONGJOBS, uuid);

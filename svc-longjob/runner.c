@@ -166,9 +166,10 @@ static void spawn_after_commit(zs_service_t *svc, void *arg)
     free(uuid);
 }
 
-static int running_here(zs_service_t *svc, MDB_txn *txn)
+/* The records of this node's Running and Canceling jobs (a new array). */
+static json_t *busy_here(zs_service_t *svc, MDB_txn *txn)
 {
-    int n = 0;
+    json_t *mine_busy = json_array();
     static const char *const busy[] = {"Running", "Canceling"};
     for (int s = 0; s < 2; s++) {
         json_t *uuids = jobs_in(svc, txn, busy[s]);
@@ -176,11 +177,20 @@ static int running_here(zs_service_t *svc, MDB_txn *txn)
         json_t *u;
         json_array_foreach(uuids, i, u) {
             json_t *rec = zs_store_get(zs_service_store(svc), txn, LONGJOBS, json_string_value(u));
-            n += rec && mine(svc, rec);
+            if (rec && mine(svc, rec))
+                json_array_append(mine_busy, rec);
             json_decref(rec);
         }
         json_decref(uuids);
     }
+    return mine_busy;
+}
+
+static int running_here(zs_service_t *svc, MDB_txn *txn)
+{
+    json_t *busy = busy_here(svc, txn);
+    int n = (int)json_array_size(busy);
+    json_decref(busy);
     return n;
 }
 
@@ -510,19 +520,13 @@ static void ensure_workers(zs_service_t *svc)
     MDB_txn *txn;
     if (zs_store_begin(zs_service_store(svc), NULL, false, &txn) != 0)
         return;
-    static const char *const busy[] = {"Running", "Canceling"};
-    for (int s = 0; s < 2; s++) {
-        json_t *uuids = jobs_in(svc, txn, busy[s]);
-        size_t i;
-        json_t *u;
-        json_array_foreach(uuids, i, u) {
-            json_t *rec = zs_store_get(zs_service_store(svc), txn, LONGJOBS, json_string_value(u));
-            if (rec && mine(svc, rec) && !worker_of(json_string_value(u)))
-                spawn(svc, rec);
-            json_decref(rec);
-        }
-        json_decref(uuids);
-    }
+    json_t *busy = busy_here(svc, txn);
+    size_t i;
+    json_t *rec;
+    json_array_foreach(busy, i, rec)
+        if (!worker_of(str(rec, "uuid")))
+            spawn(svc, rec);
+    json_decref(busy);
     mdb_txn_abort(txn);
 }
 
