@@ -150,6 +150,7 @@ static int complete(zs_service_t *svc, MDB_txn *txn, const char *uuid, bool ok, 
     int64_t now = zs_now_ms();
     json_t *result = ok ? json_incref(body) : json_pack("{s:O}", "error", body);
     json_object_set_new(rec, "state", json_string(ok ? "Succeeded" : "Failed"));
+    json_object_del(rec, "request");   /* never dispatched again: keep only the outcome */
     json_object_set_new(rec, "ok", json_boolean(ok));
     json_object_set_new(rec, "status", json_integer(status ? status : ok ? 200 : 503));
     json_object_set_new(rec, "result", result);
