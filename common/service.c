@@ -616,6 +616,22 @@ static void send_reply(zs_service_t *svc, zframe_t **identity, zs_msg_t *reply)
     zs_msg_clear(reply);
 }
 
+/* Commits a batch. Fault injection for tests (beanstalkd style): with
+ * fault.commit-failures = N the first N batch commits fail as a full disk would (EIO). */
+static int commit_batch(MDB_txn *txn)
+{
+    static int64_t faults = -1;
+    if (faults < 0)
+        faults = zs_config_int("fault.commit-failures", 0);
+    if (faults > 0) {
+        faults--;
+        mdb_txn_abort(txn);
+        zs_warn("fault injection: failing a batch commit (%lld more)", (long long)faults);
+        return EIO;
+    }
+    return mdb_txn_commit(txn);
+}
+
 static void run_batch(zs_service_t *svc)
 {
     static zs_msg_t reqs[ZS_SERVICE_BATCH];
@@ -649,7 +665,7 @@ static void run_batch(zs_service_t *svc)
                          zs_error(ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc)));
     }
     if (rc == 0) {
-        rc = write ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), 0);
+        rc = write ? commit_batch(txn) : (mdb_txn_abort(txn), 0);
         if (rc != 0) {   /* nothing of the batch is durable: every answer becomes a failure */
             zs_errorf("commit failed: %s", zs_store_strerror(rc));
             for (int i = 0; i < n; i++) {

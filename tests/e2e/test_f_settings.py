@@ -87,3 +87,18 @@ def test_sessions_expire_and_are_limited_per_account(ctx):
     finally:
         restore(ctx, "core")
         ctx.admin = ctx.login()   # a fresh admin session under the normal settings
+
+
+def test_a_failed_commit_never_answers_success(ctx):
+    # fault.commit-failures: the next batch commit of zs-tags fails as a full disk would
+    with_settings(ctx, "tags", {"ZS_FAULT_COMMIT_FAILURES": "1"})
+    try:
+        first = ctx.poll(post_tag(ctx, "lost::1"))
+        assert first.status == 500 and first.error["code"] == "SYS.1000", first   # internal error
+        assert "commit failed" in first.error["details"], first
+        second = ctx.poll(post_tag(ctx, "kept::2"))
+        assert second.status == 200, second
+        tags = {t["tag"] for t in ctx.get("/system-tags?q=tag?=lost::1,kept::2").body["inventories"]}
+        assert tags == {"kept::2"}, tags   # nothing of the failed batch is there
+    finally:
+        restore(ctx, "tags")
