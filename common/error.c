@@ -35,35 +35,15 @@ const char *zs_error_description(const char *code)
     return "An error happened";
 }
 
-static json_t *error_v(const char *code, json_t *cause, const char *fmt, va_list ap)
-{
-    char details[2048];
-    vsnprintf(details, sizeof details, fmt, ap);
-    json_t *e = json_pack("{s:s, s:s, s:s}", "code", code,
-                          "description", zs_error_description(code), "details", details);
-    if (e && cause)
-        json_object_set_new(e, "cause", cause);
-    else
-        json_decref(cause);
-    return e;
-}
-
 json_t *zs_error(const char *code, const char *fmt, ...)
 {
+    char details[2048];
     va_list ap;
     va_start(ap, fmt);
-    json_t *e = error_v(code, NULL, fmt, ap);
+    vsnprintf(details, sizeof details, fmt, ap);
     va_end(ap);
-    return e;
-}
-
-json_t *zs_error_caused(const char *code, json_t *cause, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    json_t *e = error_v(code, cause, fmt, ap);
-    va_end(ap);
-    return e;
+    return json_pack("{s:s, s:s, s:s}", "code", code, "description", zs_error_description(code),
+                     "details", details);
 }
 
 const char *zs_error_code(const json_t *error)

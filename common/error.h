@@ -29,10 +29,6 @@ const char *zs_error_description(const char *code);
 json_t *zs_error(const char *code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* New error whose "cause" is `cause` (the reference is stolen; NULL means no cause). */
-json_t *zs_error_caused(const char *code, json_t *cause, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* The "code" of an error object, or "" when there is none. Borrowed. */
 const char *zs_error_code(const json_t *error);
 

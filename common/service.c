@@ -51,7 +51,6 @@ static void on_signal(int sig)
 zs_store_t *zs_service_store(zs_service_t *svc) { return svc->store; }
 zs_bus_t *zs_service_bus(zs_service_t *svc) { return svc->bus; }
 const char *zs_service_node(zs_service_t *svc) { return zs_node_uuid(svc->node); }
-const zs_service_def_t *zs_service_def(zs_service_t *svc) { return svc->def; }
 void *zs_service_data(zs_service_t *svc) { return svc->data; }
 void zs_service_set_data(zs_service_t *svc, void *data) { svc->data = data; }
 
@@ -354,11 +353,6 @@ static json_t *builtin_exists(zs_call_t *call, json_t **error)
     json_decref(rec);
     return out;
 }
-
-typedef struct {
-    json_t *values;
-    const char *field;
-} collect_t;
 
 /* The values of `field` over the records of `res` matching `condition` (new array), or NULL
  * with *error (call->status set for a bad condition). */

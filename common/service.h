@@ -94,7 +94,6 @@ zs_store_t *zs_service_store(zs_service_t *svc);
 zs_bus_t *zs_service_bus(zs_service_t *svc);
 /* This process's management node uuid. Borrowed. */
 const char *zs_service_node(zs_service_t *svc);
-const zs_service_def_t *zs_service_def(zs_service_t *svc);
 /* Service-specific state. */
 void *zs_service_data(zs_service_t *svc);
 void zs_service_set_data(zs_service_t *svc, void *data);
