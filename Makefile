@@ -22,7 +22,7 @@ LIBZS      = $(BUILD)/libzs.a
 # Every program: name = folder. Each folder's .c files make one binary.
 PROGRAMS = gateway:zs-gateway broker:zs-broker svc-core:zs-core svc-tags:zs-tags \
            svc-ticket:zs-ticket svc-longjob:zs-longjob svc-license:zs-license \
-           svc-gc:zs-gc tools:zs tools/license:zs-license-tool tools/bench/bare:zs-bench-bare
+           svc-gc:zs-gc tools:zs tools/keys:zs-keys tools/license:zs-license-tool tools/bench/bare:zs-bench-bare
 define program
 $(2)_SRC := $$(wildcard $(1)/*.c)
 $(2)_OBJ := $$($(2)_SRC:%.c=$$(BUILD)/%.o)

@@ -1,6 +1,7 @@
 /* zs-broker — the job broker: owns every async API job (jobs.h), delivers webhooks
  * (outbox.h), and runs the event proxy every process publishes to and subscribes from. */
 #include "config.h"
+#include "events.h"
 #include "jobs.h"
 #include "log.h"
 #include "node.h"
@@ -12,20 +13,14 @@ extern const zs_resource_t zs_res_api_job, zs_res_webhook_delivery;
 
 static zactor_t *proxy;
 
-/* XSUB (publishers connect) <-> XPUB (subscribers connect), run by CZMQ's zproxy actor. */
+/* XSUB (publishers connect) <-> XPUB (subscribers connect), see zs_events_proxy_new. */
 static int start_proxy(void)
 {
     const char *in = zs_config_endpoints("events-in"), *out = zs_config_endpoints("events-out");
     if (zs_node_prepare_endpoint(in) != 0 || zs_node_prepare_endpoint(out) != 0)
         return -1;
-    proxy = zactor_new(zproxy, NULL);
-    if (!proxy)
-        return -1;
-    zstr_sendx(proxy, "FRONTEND", "XSUB", in, NULL);
-    zsock_wait(proxy);
-    zstr_sendx(proxy, "BACKEND", "XPUB", out, NULL);
-    zsock_wait(proxy);
-    return 0;
+    proxy = zs_events_proxy_new();
+    return proxy ? 0 : -1;
 }
 
 static int broker_start(zs_service_t *svc)

@@ -1,5 +1,7 @@
 /* bus.c — see bus.h. */
 #include "bus.h"
+#include "api.h"
+#include "buskeys.h"
 #include "clock.h"
 #include "config.h"
 #include "error.h"
@@ -38,6 +40,15 @@ void zs_bus_tune(zsock_t *sock)
     zsock_set_sndhwm(sock, 10000);
     zsock_set_rcvhwm(sock, 10000);
     zsock_set_maxmsgsize(sock, ZS_MSG_MAX_BYTES + 4096);
+    /* A peer that goes silent (host down, link cut: no TCP reset) is dropped after the
+     * heartbeat timeout, so a DEALER stops sending it its share of the requests. */
+    zsock_set_heartbeat_ivl(sock, (int)zs_config_int("bus.heartbeat-ivl-ms", 1000));
+    zsock_set_heartbeat_ttl(sock, (int)zs_config_int("bus.heartbeat-ttl-ms", 3000));
+    zsock_set_heartbeat_timeout(sock, (int)zs_config_int("bus.heartbeat-timeout-ms", 3000));
+    zsock_set_tcp_keepalive(sock, 1);
+    zsock_set_tcp_keepalive_idle(sock, (int)zs_config_int("bus.keepalive-idle-s", 10));
+    zsock_set_tcp_keepalive_intvl(sock, 2);
+    zsock_set_tcp_keepalive_cnt(sock, 3);
 }
 
 zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
@@ -58,6 +69,11 @@ zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
     zsock_set_reconnect_ivl(s, 10);
     zsock_set_reconnect_ivl_max(s, 1000);
     zsock_set_sndtimeo(s, 0);
+    if (zs_bus_keys_client(s, eps, service) != 0) {
+        zs_errorf("bus: no CurveZMQ keys for %s (%s): not connecting", service, eps);
+        zsock_destroy(&s);
+        return NULL;
+    }
     char list[2048];
     snprintf(list, sizeof list, "%s", eps);
     for (char *save, *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save))
@@ -122,6 +138,15 @@ static void timeout_reply(zs_msg_t *reply, const zs_msg_t *req, const char *serv
                       : zs_error(ZS_SYS_TIMEOUT, "service %s is not reachable for %s", service, req->api));
 }
 
+/* Reads may be sent twice: a read-only API (no job, not async, no store writes) that is not
+ * a long poll (a positive "wait" is answered late on purpose). */
+static bool may_resend(const zs_msg_t *req)
+{
+    const zs_api_t *api = zs_api_find(req->api);
+    return !req->job && api && !(api->flags & (ZS_API_ASYNC | ZS_API_WRITES)) &&
+           json_integer_value(json_object_get(req->body, "wait")) <= 0;
+}
+
 int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req, int64_t timeout_ms,
                 zs_msg_t *reply)
 {
@@ -133,16 +158,37 @@ int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req, int64_
         timeout_reply(reply, req, service, false);
         return -1;
     }
+    /* A read whose instance does not answer within the per-attempt timeout is sent again;
+     * the DEALER's round-robin hands it to the next instance. The first answer wins (both
+     * carry the request's id). */
+    int resends = may_resend(req) ? (int)zs_config_int("bus.read-resends", 2) : 0;
+    int64_t attempt_ms = zs_config_int("bus.attempt-ms", 2000);
+    int64_t next_resend = zs_now_ms() + attempt_ms;
     zsock_t *s = zs_bus_socket(self, service);
     zmq_pollitem_t item = {zsock_resolve(s), 0, ZMQ_POLLIN, 0};
     for (;;) {
-        int64_t left = end - zs_now_ms();
-        if (left <= 0 || zmq_poll(&item, 1, (long)left) <= 0) {
-            if (left > 0 && zmq_errno() == EINTR)
-                continue;
+        int64_t now = zs_now_ms(), left = end - now;
+        if (resends > 0 && now >= next_resend) {
+            if (send_within(self, service, req, 0) == 0)
+                zs_log(ZS_DEBUG, req->id, "%s: no answer from %s in %lld ms, sent again", req->api,
+                       service, (long long)attempt_ms);
+            resends--;
+            next_resend = now + attempt_ms;
+        }
+        int64_t wait = resends > 0 && next_resend - now < left ? next_resend - now : left;
+        if (left <= 0) {
             timeout_reply(reply, req, service, true);
             return -1;
         }
+        int rc = zmq_poll(&item, 1, (long)wait);
+        if (rc < 0 && zmq_errno() == EINTR)
+            continue;
+        if (rc < 0) {
+            timeout_reply(reply, req, service, true);
+            return -1;
+        }
+        if (rc == 0)
+            continue;
         if (zs_bus_recv(s, reply, NULL) != 0)
             continue;
         if (reply->kind == 'R' && strcmp(reply->id, req->id) == 0)

@@ -1,6 +1,7 @@
 /* events.c — see events.h. */
 #include "events.h"
 #include "bus.h"
+#include "buskeys.h"
 #include "config.h"
 #include "log.h"
 #include "msg.h"
@@ -14,7 +15,8 @@ zsock_t *zs_events_publisher(void)
     zs_bus_tune(pub);
     zsock_set_reconnect_ivl(pub, 10);
     zsock_set_reconnect_ivl_max(pub, 1000);
-    if (zsock_connect(pub, "%s", zs_config_endpoints("events-in")) != 0) {
+    const char *in = zs_config_endpoints("events-in");
+    if (zs_bus_keys_client(pub, in, "events-in") != 0 || zsock_connect(pub, "%s", in) != 0) {
         zs_warn("events: cannot connect the publisher");
         zsock_destroy(&pub);
     }
@@ -52,7 +54,8 @@ zsock_t *zs_events_subscriber(const char *const *topics)
         zsock_set_subscribe(sub, "");
     for (const char *const *t = topics; t && *t; t++)
         zsock_set_subscribe(sub, *t);
-    if (zsock_connect(sub, "%s", zs_config_endpoints("events-out")) != 0) {
+    const char *out = zs_config_endpoints("events-out");
+    if (zs_bus_keys_client(sub, out, "events-out") != 0 || zsock_connect(sub, "%s", out) != 0) {
         zs_warn("events: cannot connect the subscriber");
         zsock_destroy(&sub);
     }
@@ -78,4 +81,65 @@ json_t *zs_events_recv(zsock_t *sub, char *topic, size_t size)
     zframe_destroy(&f);
     zmsg_destroy(&z);
     return body;
+}
+
+/* Binds one side of the proxy, tuned and (on tcp) a CURVE server like every bus socket. */
+static zsock_t *proxy_side(int type, const char *endpoint)
+{
+    zsock_t *s = zsock_new(type);
+    if (!s)
+        return NULL;
+    zs_bus_tune(s);
+    if (zs_bus_keys_server(s, endpoint) != 0 || zsock_bind(s, "%s", endpoint) < 0) {
+        zs_errorf("events: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        zsock_destroy(&s);
+    }
+    return s;
+}
+
+typedef struct {
+    zsock_t *in, *out;
+} proxy_t;
+
+/* The actor: events flow in -> out, subscriptions out -> in, until $TERM on the pipe. */
+static void proxy_run(zsock_t *pipe, void *arg)
+{
+    proxy_t *p = arg;
+    zpoller_t *poller = zpoller_new(pipe, p->in, p->out, NULL);
+    zsock_signal(pipe, 0);
+    for (void *which; (which = zpoller_wait(poller, -1));) {
+        zmsg_t *m = zmsg_recv(which);
+        if (!m)
+            break;
+        if (which == pipe) {
+            char *cmd = zmsg_popstr(m);
+            bool term = cmd && strcmp(cmd, "$TERM") == 0;
+            free(cmd);
+            zmsg_destroy(&m);
+            if (term)
+                break;
+            continue;
+        }
+        zmsg_send(&m, which == p->in ? p->out : p->in);
+        zmsg_destroy(&m);
+    }
+    zpoller_destroy(&poller);
+    zsock_destroy(&p->in);
+    zsock_destroy(&p->out);
+    free(p);
+}
+
+zactor_t *zs_events_proxy_new(void)
+{
+    proxy_t *p = calloc(1, sizeof *p);
+    p->in = proxy_side(ZMQ_XSUB, zs_config_endpoints("events-in"));
+    p->out = p->in ? proxy_side(ZMQ_XPUB, zs_config_endpoints("events-out")) : NULL;
+    if (!p->out) {
+        zsock_destroy(&p->in);
+        free(p);
+        return NULL;
+    }
+    /* The sockets move to the actor's thread (thread creation is the memory barrier
+     * ZeroMQ asks for) and are used there only. */
+    return zactor_new(proxy_run, p);
 }

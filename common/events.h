@@ -28,4 +28,10 @@ zsock_t *zs_events_subscriber(const char *const *topics);
  * topic[size]; NULL on a malformed event. */
 json_t *zs_events_recv(zsock_t *sub, char *topic, size_t size);
 
+/* The broker's event proxy: binds the intake (XSUB, "events-in") and the fan-out (XPUB,
+ * "events-out"), tuned like every bus socket and CURVE servers on tcp, and forwards events
+ * in and subscriptions back on an actor thread until zactor_destroy. Returns the actor, or
+ * NULL (logged) when a side cannot be bound. The ipc directories must exist. */
+zactor_t *zs_events_proxy_new(void);
+
 #endif

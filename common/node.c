@@ -1,5 +1,6 @@
 /* node.c — see node.h. */
 #include "node.h"
+#include "buskeys.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -55,7 +56,7 @@ int zs_node_init(const char *process, int argc, char **argv)
         return -1;
     zsys_handler_set(NULL);   /* we handle SIGINT/SIGTERM ourselves */
     zsys_set_linger(0);
-    return 0;
+    return zs_bus_keys_init(role);
 }
 
 static int mkdirs(const char *path)
@@ -82,7 +83,19 @@ int zs_node_prepare_endpoint(const char *endpoint)
     if (!slash)
         return 0;
     *slash = '\0';
-    return mkdirs(dir);
+    if (mkdirs(dir) != 0)
+        return -1;
+    /* ipc endpoints are plain (no CURVE): only this user may reach the sockets. A shared
+     * directory (sticky, like /tmp) is not ours to close: say so and leave it. */
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (st.st_mode & S_ISVTX) {
+        zs_warn("bus: ipc endpoint %s lives in a shared directory; other users may reach it",
+                endpoint);
+        return 0;
+    }
+    return st.st_uid == geteuid() && (st.st_mode & 077) ? chmod(dir, 0700) : 0;
 }
 
 /* Heartbeats are sent without waiting (the next one retries); the goodbye waits briefly so it

@@ -15,11 +15,14 @@ typedef struct zs_node zs_node_t;
 
 /* Parses [--config FILE] [--bind ENDPOINT] [--listen HOST:PORT] [--data-dir DIR], loads the
  * configuration (flags override the file; ZS_* variables override both), starts logging as
- * `process` ("zs-tags"), turns off CZMQ's own signal handling. Returns 0, or -1 after
- * printing usage. --bind sets bus.<role>.bind where role is process without "zs-". */
+ * `process` ("zs-tags"), turns off CZMQ's own signal handling, and loads the CurveZMQ keys
+ * of role when the bus uses tcp (buskeys.h). Returns 0, or -1 after printing usage or
+ * naming a missing key file. --bind sets bus.<role>.bind where role is process without
+ * "zs-". */
 int zs_node_init(const char *process, int argc, char **argv);
 
-/* Creates the directory of an ipc:// endpoint (nothing for tcp://). 0 or -1. */
+/* Creates the directory of an ipc:// endpoint (nothing for tcp://), owner-only (0700): ipc
+ * endpoints carry no CURVE, the directory is what keeps other users out. 0 or -1. */
 int zs_node_prepare_endpoint(const char *endpoint);
 
 /* A management node of `role` ("gateway", "tags"...) with a fresh uuid; sends the first

@@ -1,5 +1,6 @@
 /* service.c — see service.h. */
 #include "service.h"
+#include "buskeys.h"
 #include "clock.h"
 #include "config.h"
 #include "error.h"
@@ -720,6 +721,10 @@ static int setup(zs_service_t *svc, const char *bind)
     svc->router = zsock_new(ZMQ_ROUTER);
     zs_bus_tune(svc->router);
     zsock_set_router_mandatory(svc->router, 1);
+    if (zs_bus_keys_server(svc->router, bind) != 0) {
+        zs_errorf("cannot bind %s: CurveZMQ keys are not loaded", bind);
+        return -1;
+    }
     if (zs_node_prepare_endpoint(bind) != 0 || zsock_bind(svc->router, "%s", bind) < 0) {
         zs_errorf("cannot bind %s: %s", bind, zmq_strerror(zmq_errno()));
         return -1;

@@ -3,6 +3,7 @@ on loopback (as they would across hosts), with svc-tags scaled to two instances 
 LMDB environment. Requests spread over both instances; killing one leaves the service up."""
 import os
 import shutil
+import subprocess
 import tempfile
 import uuid
 
@@ -22,6 +23,10 @@ def test_tcp_cluster_with_two_tags_instances(ctx):
     env["ZS_BUS_TAGS_BIND"] = "tcp://127.0.0.1:%d" % ports["tags"]
     env["ZS_CORE_READY_ROLES"] = "broker,core,tags,gateway"
     env["ZS_LOG_LEVEL"] = "debug"
+    # a tcp bus is CURVE-secured: every process needs the installation's keys
+    env["ZS_BUS_KEYS"] = os.path.join(data, "keys")
+    subprocess.run([os.path.join(ctx.stack.bin, "zs-keys"), "generate", env["ZS_BUS_KEYS"]],
+                   check=True, stdout=subprocess.DEVNULL)
     stack = zstest.Stack(ctx.stack.bin, data, env)
     stack.services = services
     try:
