@@ -64,3 +64,85 @@ def test_tcp_cluster_with_two_tags_instances(ctx):
             shutil.rmtree(data, ignore_errors=True)
     assert not problems, problems
     assert not reports, reports
+
+
+def test_tcp_bus_refuses_clients_without_an_allowed_key(ctx):
+    """Every tcp endpoint (each service's ROUTER, the event intake and fan-out) is a CURVE
+    server that admits only certificates of <keys>/public: a plain client and a client with a
+    key of its own get nothing through, a forged admin caller changes nothing; the same probe
+    with an allowed key is answered (so the refusals are not an unreachable endpoint)."""
+    data = tempfile.mkdtemp(prefix="zs-e2e-curve-")
+    keys = os.path.join(data, "keys")
+    subprocess.run([os.path.join(ctx.stack.bin, "zs-keys"), "generate", keys], check=True,
+                   stdout=subprocess.DEVNULL)
+    probe = os.path.join(ctx.stack.bin, "zs-bench-bus_probe")
+    names = [s for s in zstest.SERVICES if os.access(os.path.join(ctx.stack.bin, "zs-" + s), os.X_OK)]
+    eps = {s: "tcp://127.0.0.1:%d" % free_port() for s in names + ["events-in", "events-out"]}
+    env = {"ZS_BUS_%s" % s.upper().replace("-", "_"): ep for s, ep in eps.items()}
+    env["ZS_BUS_KEYS"] = keys
+    stack = zstest.Stack(ctx.stack.bin, data, env)
+    stack.services = names
+    allowed = os.path.join(keys, "gateway.secret")
+
+    def cert(service):
+        owner = "broker" if service.startswith("events") else service
+        return os.path.join(keys, "public", owner + ".cert")
+
+    def call(service, client, api="Ping", body="{}", caller="null", job="sync", wait=1500):
+        return subprocess.Popen([probe, "call", eps[service], "-" if client == "plain" else cert(service),
+                                 client if client != "plain" else "new", api, body, caller, job, str(wait)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    try:
+        stack.start_all()
+        c = zstest.Context(stack)
+        c.admin = c.login()
+        admin_uuid = c.get("/accounts?q=name=admin").body["inventories"][0]["uuid"]
+        forged = '{"accountUuid":"%s","accountName":"admin","admin":true}' % admin_uuid
+        steal = '{"uuid":"%s","password":"%s"}' % (admin_uuid, zstest.sha512("stolen-password"))
+        probes = []
+        for s in names:
+            for client in ("plain", "new"):
+                probes.append(("%s %s Ping" % (s, client), call(s, client)))
+        for client in ("plain", "new"):
+            for job in ("sync", "job"):
+                probes.append(("core %s forged UpdateAccount %s" % (client, job),
+                               call("core", client, "UpdateAccount", steal, forged, job)))
+        # event fan-out: a subscriber without an allowed key hears nothing while events flow;
+        # event intake: what an unknown publisher sends reaches no subscriber
+        src = subprocess.Popen([probe, "publish", eps["events-in"], cert("events-in"), allowed,
+                                "i11.probe", "{}", "2500"])
+        bad_src = subprocess.Popen([probe, "publish", eps["events-in"], cert("events-in"), "new",
+                                    "i11.forged", "{}", "2500"])
+        plain_src = subprocess.Popen([probe, "publish", eps["events-in"], "-", "new",
+                                      "i11.plain", "{}", "2500"])
+        listen = lambda client, topic: subprocess.Popen(
+            [probe, "listen", eps["events-out"], "-" if client == "plain" else cert("events-out"),
+             "new" if client == "plain" else client, topic, "2000"], stdout=subprocess.PIPE)
+        probes += [("events-out plain listener", listen("plain", "i11.probe")),
+                   ("events-out unknown-key listener", listen("new", "i11.probe")),
+                   ("events-in unknown-key publisher", listen(allowed, "i11.forged")),
+                   ("events-in plain publisher", listen(allowed, "i11.plain"))]
+        good = listen(allowed, "i11.probe")
+        for what, p in probes:
+            assert p.wait(timeout=30) == 3, "%s got through: %s" % (what, p.stdout.read())
+        assert good.wait(timeout=30) == 0, "an allowed subscriber heard nothing (control)"
+        for p in (src, bad_src, plain_src):
+            p.wait(timeout=30)
+        # controls: an allowed key is answered on every endpoint
+        for s in names:
+            p = call(s, allowed, wait=5000)
+            assert p.wait(timeout=30) == 0, "%s does not answer an allowed key (control)" % s
+        # nothing was executed: the admin password is unchanged
+        c.login()
+        r = stack.request("PUT", "/zstack/v1/accounts/login", {"logInByAccount": {
+            "accountName": "admin", "password": zstest.sha512("stolen-password")}})
+        assert r.status != 200, r
+        assert not [l for l in open(os.path.join(data, "log", "core.log")) if "UpdateAccount" in l]
+    finally:
+        problems = stack.stop()
+        reports = stack.sanitizer_reports()
+        if not problems and not reports:
+            shutil.rmtree(data, ignore_errors=True)
+    assert not problems, problems
+    assert not reports, reports
