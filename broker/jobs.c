@@ -7,6 +7,7 @@
 #include "outbox.h"
 #include "uuid.h"
 #include <czmq.h>
+#include <sodium.h>
 #include <string.h>
 
 #define COLL "jobs"
@@ -20,11 +21,21 @@ typedef struct {
     int64_t until;          /* monotonic ms */
 } waiter_t;
 
+/* Jobs sent to a service and not yet answered, per service: at most broker.window at once,
+ * so a burst waits here (bounded by broker.max-open-jobs) instead of flooding the service. */
+typedef struct {
+    char name[32];
+    size_t in_flight;
+} window_t;
+
 typedef struct {
     char uuid[ZS_UUID_LEN + 1];
     char service[32];
     int64_t deadline;       /* epoch ms */
-    int64_t dispatched;     /* monotonic ms of the last dispatch, 0 = never */
+    int attempts;           /* dispatches so far */
+    int64_t next_at;        /* monotonic ms before which it is not sent (again) */
+    int64_t acked_until;    /* the service holds it (acknowledged) until then: not re-sent */
+    window_t *window;       /* non-NULL while in flight (counted in window->in_flight) */
     const zs_api_t *api;    /* the API the job runs */
     json_t *request;        /* {caller, params}: what each dispatch sends (also stored) */
     zlistx_t *waiters;      /* waiter_t* */
@@ -32,6 +43,44 @@ typedef struct {
 
 static zhashx_t *open_jobs;   /* uuid -> open_job_t* */
 static size_t nwaiters;
+static size_t committing;     /* submitted in the current batch, not yet tracked */
+static window_t windows[16];
+static size_t nwindows;
+
+static window_t *window_of(const char *service)
+{
+    for (size_t i = 0; i < nwindows; i++)
+        if (strcmp(windows[i].name, service) == 0)
+            return &windows[i];
+    if (nwindows == sizeof windows / sizeof windows[0])
+        return &windows[0];
+    snprintf(windows[nwindows].name, sizeof windows[0].name, "%s", service);
+    return &windows[nwindows++];
+}
+
+/* The job is no longer in flight (answered, refused as busy, or its attempt lapsed). */
+static void land(open_job_t *j)
+{
+    if (j->window)
+        j->window->in_flight--;
+    j->window = NULL;
+    j->acked_until = 0;
+}
+
+/* Delay before attempt n+1: exponential from broker.redispatch-ms, capped at
+ * broker.redispatch-max-ms, with jitter (a uniform draw in [d/2, d]) so the jobs of a
+ * burst do not come back together. */
+static int64_t backoff_ms(int attempts)
+{
+    int64_t base = zs_config_int("broker.redispatch-ms", 2000);
+    int64_t cap = zs_config_int("broker.redispatch-max-ms", 30000);
+    int64_t d = base;
+    for (int i = 1; i < attempts && d < cap; i++)
+        d *= 2;
+    if (d > cap)
+        d = cap;
+    return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1));
+}
 
 static int64_t result_ttl_ms(void)
 {
@@ -43,6 +92,7 @@ static void open_job_free(void **item)
     open_job_t *j = *item;
     if (!j)
         return;
+    land(j);
     zlistx_destroy(&j->waiters);   /* emptied by jobs_stop */
     json_decref(j->request);
     free(j);
@@ -65,26 +115,55 @@ static open_job_t *track(const char *uuid, const json_t *rec)
 
 /* ---- dispatch ------------------------------------------------------------------------ */
 
+/* Sends the job when its service's window has room. */
 static void dispatch(zs_service_t *svc, open_job_t *j)
 {
     if (!j->api)
         return;   /* an API this broker no longer knows: the job ends at its deadline */
+    window_t *w = window_of(j->service);
+    if (w->in_flight >= (size_t)zs_config_int("broker.window", 512))
+        return;   /* sent when an answer frees a place (pump) */
     zs_msg_t m = {.kind = 'Q', .job = true, .deadline = j->deadline};
     snprintf(m.api, sizeof m.api, "%s", j->api->name);
     snprintf(m.id, sizeof m.id, "%s", j->uuid);
     m.caller = json_incref(json_object_get(j->request, "caller"));
     m.body = json_incref(json_object_get(j->request, "params"));
-    if (zs_bus_send(zs_service_bus(svc), j->service, &m) != 0)
+    j->attempts++;
+    j->next_at = zs_mono_ms() + backoff_ms(j->attempts);
+    if (zs_bus_send(zs_service_bus(svc), j->service, &m) != 0) {
         zs_log(ZS_DEBUG, j->uuid, "service %s unreachable, will re-dispatch", j->service);
-    j->dispatched = zs_mono_ms();
+    } else {
+        j->window = w;
+        w->in_flight++;
+    }
     zs_msg_clear(&m);
+}
+
+/* Sends what is due and fits the windows: jobs never sent, and jobs whose attempt lapsed
+ * (no answer, no acknowledgement holding them) once their backoff is over. */
+static void pump(zs_service_t *svc)
+{
+    int64_t mono = zs_mono_ms();
+    for (open_job_t *j = zhashx_first(open_jobs); j; j = zhashx_next(open_jobs)) {
+        if (j->window && mono >= j->next_at && mono >= j->acked_until)
+            land(j);   /* lost on the way, or its service died holding it */
+        if (!j->window && mono >= j->next_at)
+            dispatch(svc, j);
+    }
 }
 
 static void dispatch_after_commit(zs_service_t *svc, void *arg)
 {
     json_t *rec = arg;
+    committing--;
     dispatch(svc, track(json_string_value(json_object_get(rec, "uuid")), rec));
     json_decref(rec);
+}
+
+static void drop_submitted(void *arg)
+{
+    committing--;
+    json_decref(arg);
 }
 
 /* ---- completion ---------------------------------------------------------------------- */
@@ -197,10 +276,21 @@ static void on_service_reply(zs_service_t *svc, void *sock)
         while (c.n < 256 && (zsock_events(sock) & ZMQ_POLLIN)) {
             if (zs_bus_recv(sock, &c.replies[c.n], NULL) != 0)
                 continue;
-            if (c.replies[c.n].kind == 'R' && c.replies[c.n].job)
+            zs_msg_t *r = &c.replies[c.n];
+            open_job_t *j = r->job ? zhashx_lookup(open_jobs, r->id) : NULL;
+            if (r->kind == 'A' && j) {   /* the service holds it: no re-send while it does */
+                j->acked_until = zs_mono_ms() + zs_config_int("broker.ack-lease-ms", 30000);
+                zs_msg_clear(r);
+            } else if (r->kind == 'R' && r->job && !r->ok &&
+                       strcmp(zs_error_code(r->body), ZS_SYS_BUSY) == 0) {
+                if (j)   /* refused, not run: sent again after its backoff */
+                    land(j);
+                zs_msg_clear(r);
+            } else if (r->kind == 'R' && r->job) {
                 c.n++;
-            else
-                zs_msg_clear(&c.replies[c.n]);
+            } else {
+                zs_msg_clear(r);
+            }
         }
         if (c.n) {
             int rc = zs_service_write(svc, store_completions, &c);
@@ -210,6 +300,7 @@ static void on_service_reply(zs_service_t *svc, void *sock)
         for (int i = 0; i < c.n; i++)
             zs_msg_clear(&c.replies[i]);
     } while (c.n == 256);
+    pump(svc);   /* answers freed places in the window */
 }
 
 /* ---- handlers ------------------------------------------------------------------------ */
@@ -224,6 +315,10 @@ json_t *jobs_submit(zs_call_t *call, json_t **error)
     const char *refusal = hook ? outbox_url_refusal(hook) : NULL;
     if (refusal)
         return zs_call_invalid(call, error, "X-Web-Hook: %s", refusal);
+    int64_t max_open = zs_config_int("broker.max-open-jobs", 10000);
+    if (zhashx_size(open_jobs) + committing >= (size_t)max_open)
+        return zs_call_fail(call, error, ZS_SYS_BUSY, "%zu jobs are waiting to finish; retry later",
+                            zhashx_size(open_jobs) + committing);
     zs_store_t *store = zs_service_store(call->svc);
     json_t *old = zs_store_get(store, call->txn, COLL, uuid);
     if (old) {
@@ -246,7 +341,8 @@ json_t *jobs_submit(zs_call_t *call, json_t **error)
         return zs_call_store_fail(call, error, rc);
     }
     /* Tracked and dispatched only once the job is durable (and not at all if it rolls back). */
-    zs_service_after_commit(call->svc, dispatch_after_commit, rec, zs_drop_json);
+    committing++;
+    zs_service_after_commit(call->svc, dispatch_after_commit, rec, drop_submitted);
     call->status = 202;
     return json_pack("{s:s}", "uuid", uuid);
 }
@@ -311,14 +407,11 @@ static int expire_timed_out(zs_service_t *svc, MDB_txn *txn, void *arg)
 static void check_open_jobs(zs_service_t *svc)
 {
     int64_t now = zs_now_ms(), mono = zs_mono_ms();
-    int64_t redispatch = zs_config_int("broker.redispatch-ms", 2000);
     zlistx_t *late = zlistx_new();
     zlistx_set_destructor(late, (zlistx_destructor_fn *)zstr_free);
     for (open_job_t *j = zhashx_first(open_jobs); j; j = zhashx_next(open_jobs)) {
         if (j->deadline && now > j->deadline)
             zlistx_add_end(late, strdup(j->uuid));
-        else if (mono - j->dispatched >= redispatch)
-            dispatch(svc, j);
         /* Long polls whose wait is over get the "still running" answer. */
         zlistx_t *keep = zlistx_new();
         waiter_t *w;
@@ -337,6 +430,7 @@ static void check_open_jobs(zs_service_t *svc)
     if (zlistx_size(late))
         zs_service_write(svc, expire_timed_out, late);
     zlistx_destroy(&late);
+    pump(svc);
 }
 
 /* Finished results older than the TTL become tombstones; old tombstones go. */

@@ -10,6 +10,7 @@ static const struct { const char *code, *text; } descriptions[] = {
     {"SYS.1003", "A resource can not be found"},
     {"SYS.1006", "An operation failed"},
     {"SYS.1007", "One or more API argument is invalid"},
+    {"SYS.1010", "The service is busy and not ready for more work; retry later"},
     {"SYS.1017", "A message or a operation cancelled"},
     {"ID.1000", "Unable to authenticate a user"},
     {"ID.1001", "The session is invalid, either wrong session id or the session has been expired"},

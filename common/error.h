@@ -16,6 +16,7 @@
 #define ZS_SYS_NOT_FOUND  "SYS.1003"
 #define ZS_SYS_FAILED     "SYS.1006"
 #define ZS_SYS_INVALID    "SYS.1007"
+#define ZS_SYS_BUSY       "SYS.1010"   /* overloaded: refused at once, retry later (503) */
 #define ZS_SYS_CANCELLED  "SYS.1017"
 #define ZS_ID_AUTH        "ID.1000"
 #define ZS_ID_SESSION     "ID.1001"

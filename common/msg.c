@@ -44,7 +44,7 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, char *errbuf)
     else if (json_integer_value(json_object_get(o, "v")) != 1)
         why = "unsupported envelope version";
     else if (!json_is_string(kind) || json_string_length(kind) != 1 ||
-             !json_string_value(kind)[0] || !strchr("QRE", json_string_value(kind)[0]))
+             !json_string_value(kind)[0] || !strchr("QREA", json_string_value(kind)[0]))
         why = "bad message kind";
     else if (copy_text(m->api, sizeof m->api, json_object_get(o, "api")))
         why = "bad api name";

@@ -1,5 +1,5 @@
 /* msg.h — the bus envelope: every request, reply and event on the bus is one msgpack map
- *   {"v":1, "k":"Q"|"R"|"E", "api":name, "id":request id, "job":bool, "dl":deadline ms,
+ *   {"v":1, "k":"Q"|"R"|"E"|"A", "api":name, "id":request id, "job":bool, "dl":deadline ms,
  *    "caller":{accountUuid, accountName, admin, session}, "ok":bool, "st":status, "body":...}
  * A request's body is the API parameters; a reply's body is the result (ok) or an error
  * object (error.h); an event's body is its payload and `api` its topic.
@@ -16,7 +16,8 @@
 #define ZS_MSG_MAX_BYTES (16 * 1024 * 1024)
 
 typedef struct {
-    char kind;          /* 'Q' request, 'R' reply, 'E' event */
+    char kind;          /* 'Q' request, 'R' reply, 'E' event, 'A' acknowledgement: a service
+                         * took async job `id` into its queue (the broker stops re-sending) */
     char api[128];      /* API (or event topic) name */
     char id[48];        /* request id; the job uuid for async work */
     bool job;           /* an async job: the service executes it at most once per id */

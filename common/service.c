@@ -31,6 +31,12 @@ struct zs_service {
     struct after { void (*fn)(zs_service_t *, void *); void *arg; void (*drop)(void *); } *afters;
     size_t nafters, cap_afters;
     zframe_t *current_identity;   /* of the request being handled (for deferral) */
+    /* Requests taken off the ROUTER, waiting for a batch: a ring of at most qmax. Beyond it a
+     * request is refused at once (SYS.1010) instead of waiting in a queue that takes
+     * minutes to drain. queued_jobs holds the ids of the async jobs in it. */
+    struct queued { zframe_t *identity; zs_msg_t req; } *queue;
+    size_t qhead, qlen, qmax;
+    zhashx_t *queued_jobs;
     zs_node_t *node;
     void *data;
     json_t *pending_events;   /* [[topic, body], ...] published after commit */
@@ -627,22 +633,68 @@ static int commit_batch(MDB_txn *txn)
     return mdb_txn_commit(txn);
 }
 
+/* Sends a bare envelope of `kind` about `req` to the peer `identity` (borrowed). */
+static void send_note(zs_service_t *svc, zframe_t *identity, const zs_msg_t *req, bool ok,
+                      int status, json_t *body, char kind)
+{
+    zs_msg_t note;
+    zs_msg_reply(&note, req, ok, status, body);
+    note.kind = kind;
+    zframe_t *id = zframe_dup(identity);
+    send_reply(svc, &id, &note);
+}
+
+/* Takes what waits on the ROUTER into the queue: an async job is acknowledged at once (the
+ * broker then stops re-sending it) and a job already queued is only acknowledged again; a
+ * request beyond the queue's bound is answered 503 SYS.1010 at once. At most 4 queues'
+ * worth per call, so the loop keeps running batches under a flood. */
+static void intake(zs_service_t *svc)
+{
+    for (size_t taken = 0; taken < 4 * svc->qmax && (zsock_events(svc->router) & ZMQ_POLLIN); taken++) {
+        zframe_t *id = NULL;
+        zs_msg_t m;
+        if (zs_bus_recv(svc->router, &m, &id) != 0)
+            continue;
+        if (m.kind != 'Q') {
+            zs_msg_clear(&m);
+            zframe_destroy(&id);
+        } else if (m.job && zhashx_lookup(svc->queued_jobs, m.id)) {
+            send_note(svc, id, &m, true, 0, NULL, 'A');
+            zs_msg_clear(&m);
+            zframe_destroy(&id);
+        } else if (svc->qlen == svc->qmax) {
+            zs_msg_t busy;
+            zs_msg_reply(&busy, &m, false, 503,
+                         zs_error(ZS_SYS_BUSY, "service %s is busy (%zu requests waiting); retry later",
+                                  svc->def->name, svc->qlen));
+            send_reply(svc, &id, &busy);
+            zs_msg_clear(&m);
+        } else {
+            if (m.job) {
+                zhashx_insert(svc->queued_jobs, m.id, svc);
+                send_note(svc, id, &m, true, 0, NULL, 'A');
+            }
+            struct queued *q = &svc->queue[(svc->qhead + svc->qlen++) % svc->qmax];
+            q->identity = id;
+            q->req = m;
+        }
+    }
+}
+
 static void run_batch(zs_service_t *svc)
 {
     static zs_msg_t reqs[ZS_SERVICE_BATCH];
     static outgoing_t out[ZS_SERVICE_BATCH];
     int n = 0;
     bool write = false;
-    while (n < ZS_SERVICE_BATCH && (zsock_events(svc->router) & ZMQ_POLLIN)) {
-        zframe_t *id = NULL;
-        if (zs_bus_recv(svc->router, &reqs[n], &id) != 0)
-            continue;
-        if (reqs[n].kind != 'Q') {
-            zs_msg_clear(&reqs[n]);
-            zframe_destroy(&id);
-            continue;
-        }
-        out[n].identity = id;
+    while (n < ZS_SERVICE_BATCH && svc->qlen) {
+        struct queued *q = &svc->queue[svc->qhead];
+        svc->qhead = (svc->qhead + 1) % svc->qmax;
+        svc->qlen--;
+        reqs[n] = q->req;
+        out[n].identity = q->identity;
+        if (reqs[n].job)
+            zhashx_delete(svc->queued_jobs, reqs[n].id);
         write |= needs_write(&reqs[n]);
         n++;
     }
@@ -718,6 +770,11 @@ static int setup(zs_service_t *svc, const char *bind)
         for (const char *const *d = m->kv_dbs; d && *d; d++)
             if (zs_store_kv_open(svc->store, *d) != 0)
                 return -1;
+    svc->qmax = (size_t)zs_config_int("bus.queue-max", 2048);
+    if (svc->qmax < ZS_SERVICE_BATCH)
+        svc->qmax = ZS_SERVICE_BATCH;
+    svc->queue = calloc(svc->qmax, sizeof *svc->queue);
+    svc->queued_jobs = zhashx_new();
     svc->router = zsock_new(ZMQ_ROUTER);
     zs_bus_tune(svc->router);
     zsock_set_router_mandatory(svc->router, 1);
@@ -758,15 +815,13 @@ static void loop(zs_service_t *svc)
     zpoller_t *poller = svc->poller;
     int64_t next_tick = zs_mono_ms();
     while (!stopping) {
-        int64_t wait = next_tick - zs_mono_ms();
+        int64_t wait = svc->qlen ? 0 : next_tick - zs_mono_ms();
         void *which = zpoller_wait(poller, wait > 0 ? (int)wait : 0);
-        if (which == svc->router)
-            run_batch(svc);
-        else if (which && which != svc->sub) {
+        if (which && which != svc->router && which != svc->sub) {
             for (int i = 0; i < svc->nwatches; i++)
                 if (svc->watches[i].sock == which)
                     svc->watches[i].fn(svc, which);
-        } else if (which) {
+        } else if (which && which == svc->sub) {
             char topic[128];
             json_t *body = zs_events_recv(svc->sub, topic, sizeof topic);
             FOREACH_MODULE(svc, m)
@@ -774,6 +829,9 @@ static void loop(zs_service_t *svc)
                     m->on_event(svc, topic, body);
             json_decref(body);
         }
+        intake(svc);
+        if (svc->qlen)
+            run_batch(svc);
         if (zs_mono_ms() >= next_tick) {
             next_tick = zs_mono_ms() + 1000;
             zs_node_tick(svc->node);
@@ -821,6 +879,12 @@ int zs_service_main(const zs_service_def_t *def, int argc, char **argv)
     zs_bus_destroy(&svc.node_bus);
     zs_bus_destroy(&svc.bus);
     free(svc.afters);
+    for (; svc.qlen; svc.qlen--, svc.qhead = (svc.qhead + 1) % svc.qmax) {
+        zframe_destroy(&svc.queue[svc.qhead].identity);
+        zs_msg_clear(&svc.queue[svc.qhead].req);
+    }
+    free(svc.queue);
+    zhashx_destroy(&svc.queued_jobs);
     zsock_destroy(&svc.router);
     zsock_destroy(&svc.sub);
     zsock_destroy(&svc.pub);

@@ -132,7 +132,9 @@ static int send_reply(request_t *r, zs_msg_t *reply, const char *id)
     } else {
         body = json_pack("{s:O}", "error", reply->body);
     }
-    return http_reply(r->conn, status, body, NULL);
+    /* Overload (bus.h: queues are bounded): the client is told when to come back. */
+    bool busy = !reply->ok && strcmp(zs_error_code(reply->body), ZS_SYS_BUSY) == 0;
+    return http_reply(r->conn, status, body, busy ? "Retry-After: 1\r\n" : NULL);
 }
 
 /* ---- authentication ------------------------------------------------------------------ */
