@@ -10,7 +10,9 @@
     {"type", ZS_FT_STRING, true, false}, \
     {"createDate", ZS_FT_TIME, true, false}, \
     {"lastOpDate", ZS_FT_TIME, false, false}, \
-    {"accountUuid", ZS_FT_STRING, false, true}
+    {"accountUuid", ZS_FT_STRING, false, true}, \
+    /* hash of (type, resourceUuid, tag): the duplicate check's index (svc-tags) */ \
+    {"identity", ZS_FT_STRING, true, true}
 
 static const zs_field_t system_tag_fields[] = {
     TAG_FIELDS_COMMON,

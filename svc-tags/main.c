@@ -4,6 +4,7 @@
 #include "error.h"
 #include "log.h"
 #include "service.h"
+#include "tag_identity.h"
 #include "uuid.h"
 #include <string.h>
 
@@ -60,19 +61,31 @@ static json_t *check_resource(zs_call_t *call, const char *type, const char *uui
     return exists ? NULL : zs_error(ZS_SYS_NOT_FOUND, "%s[uuid:%s] is not found", type, uuid);
 }
 
+static void set_identity(json_t *rec)
+{
+    char id[33];
+    zs_tag_identity(json_string_value(json_object_get(rec, "type")),
+                 json_string_value(json_object_get(rec, "resourceUuid")),
+                 json_string_value(json_object_get(rec, "tag")), id);
+    json_object_set_new(rec, "identity", json_string(id));
+}
+
 /* The tag of `type` with text `tag` on resource `ruuid`, or NULL. */
 static json_t *find_same(zs_call_t *call, const char *type, const char *ruuid, const char *tag)
 {
     zs_store_t *store = zs_service_store(call->svc);
-    json_t *r = json_string(ruuid);
-    json_t *uuids = zs_store_find(store, call->txn, TAGS, "resourceUuid", r, 100000);
-    json_decref(r);
+    char id[33];
+    zs_tag_identity(type, ruuid, tag, id);
+    json_t *key = json_string(id);
+    json_t *uuids = zs_store_find(store, call->txn, TAGS, "identity", key, 16);
+    json_decref(key);
     json_t *found = NULL;
     size_t i;
     json_t *u;
-    json_array_foreach(uuids, i, u) {
+    json_array_foreach(uuids, i, u) {   /* the hash only narrows: the fields decide */
         json_t *rec = zs_store_get(store, call->txn, TAGS, json_string_value(u));
         if (rec && strcmp(json_string_value(json_object_get(rec, "type")), type) == 0 &&
+            strcmp(json_string_value(json_object_get(rec, "resourceUuid")), ruuid) == 0 &&
             strcmp(json_string_value(json_object_get(rec, "tag")), tag) == 0) {
             found = rec;
             break;
@@ -81,6 +94,51 @@ static json_t *find_same(zs_call_t *call, const char *type, const char *ruuid, c
     }
     json_decref(uuids);
     return found;
+}
+
+/* Tags stored before the identity index existed get their identity, once (marked in meta). */
+typedef struct {
+    json_t *recs;
+} unindexed_t;
+
+static int collect_unindexed(void *arg, const char *uuid, json_t *rec)
+{
+    (void)uuid;
+    if (!json_object_get(rec, "identity"))
+        json_array_append(((unindexed_t *)arg)->recs, rec);
+    return 0;
+}
+
+static int index_old_tags(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    zs_store_t *store = zs_service_store(svc);
+    static const char mark[] = ZS_TAG_IDENTITY_MARK;
+    MDB_val v;
+    if (zs_store_kv_get(store, txn, "meta", mark, strlen(mark), &v) == 0)
+        return 0;
+    unindexed_t u = {json_array()};
+    int rc = zs_store_scan(store, txn, TAGS, collect_unindexed, &u);
+    size_t i;
+    json_t *rec;
+    json_array_foreach(u.recs, i, rec) {
+        if (rc != 0)
+            break;
+        set_identity(rec);
+        rc = zs_store_put(store, txn, TAGS, json_string_value(json_object_get(rec, "uuid")), rec);
+    }
+    if (json_array_size(u.recs))
+        zs_info("indexed the identity of %zu existing tags", json_array_size(u.recs));
+    json_decref(u.recs);
+    return rc ? rc : zs_store_kv_put(store, txn, "meta", mark, strlen(mark), "1", 1);
+}
+
+static int tags_start(zs_service_t *svc)
+{
+    int rc = zs_service_write(svc, index_old_tags, NULL);
+    if (rc != 0)
+        zs_errorf("indexing existing tags failed: %s", zs_store_strerror(rc));
+    return rc;
 }
 
 /* Creates one tag (or returns the existing system tag). `check` asks the owner of the
@@ -115,6 +173,7 @@ static json_t *create_tag(zs_call_t *call, const char *type, const char *rtype, 
                             "accountUuid", zs_msg_account(call->req));
     if (strcmp(type, "System") == 0)
         json_object_set_new(rec, "inherent", json_false());
+    set_identity(rec);
     int rc = zs_store_put(zs_service_store(call->svc), call->txn, TAGS, uuid, rec);
     if (rc != 0) {
         json_decref(rec);
@@ -198,6 +257,7 @@ static json_t *update_system_tag(zs_call_t *call, json_t **error)
     }
     json_object_set_new(rec, "tag", json_string(tag));
     json_object_set_new(rec, "lastOpDate", json_integer(zs_now_ms()));
+    set_identity(rec);
     int rc = zs_store_put(store, call->txn, TAGS, uuid, rec);
     json_t *out = rc == 0 ? zs_call_inventory(&zs_res_system_tag, rec) : zs_call_store_fail(call, error, rc);
     json_decref(rec);
@@ -346,6 +406,7 @@ static const zs_module_t tags_module = {
     .resources = resources,
     .handlers = handlers,
     .topics = topics,
+    .start = tags_start,
     .on_event = tags_event,
     .visible = tags_visible,
 };

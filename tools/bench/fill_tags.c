@@ -15,6 +15,7 @@
 #include "api.h"
 #include "bench_rows.h"
 #include "store.h"
+#include "tag_identity.h"
 #include "uuid.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,10 +63,16 @@ int main(int argc, char **argv)
                                     "tag", tag, "type", "System", "inherent", 0,
                                     "createDate", (json_int_t)ms, "lastOpDate", (json_int_t)ms,
                                     "accountUuid", "bench");
+            char identity[33];   /* what svc-tags' duplicate check looks up */
+            zs_tag_identity("System", ruuid, tag, identity);
+            json_object_set_new(rec, "identity", json_string(identity));
             rc = rec ? zs_store_put(store, txn, "tags", uuid, rec) : 12;
             json_decref(rec);
             fprintf(csv, "%s,%s,VmInstanceVO,%s,System,%lld\n", uuid, ruuid, tag, ms);
         }
+        if (rc == 0 && i == count)   /* every tag has its identity: nothing to back-fill */
+            rc = zs_store_kv_put(store, txn, "meta", ZS_TAG_IDENTITY_MARK,
+                                 strlen(ZS_TAG_IDENTITY_MARK), "1", 1);
         if (rc == 0)
             rc = mdb_txn_commit(txn);
         else
