@@ -45,6 +45,9 @@ void zs_bus_tune(zsock_t *sock)
     zsock_set_heartbeat_ivl(sock, (int)zs_config_int("bus.heartbeat-ivl-ms", 1000));
     zsock_set_heartbeat_ttl(sock, (int)zs_config_int("bus.heartbeat-ttl-ms", 3000));
     zsock_set_heartbeat_timeout(sock, (int)zs_config_int("bus.heartbeat-timeout-ms", 3000));
+    /* A connect to a host whose link is down would wait for the kernel's SYN retries (minutes);
+     * give up sooner so the reconnect loop finds the host soon after it is back. */
+    zsock_set_connect_timeout(sock, (int)zs_config_int("bus.connect-timeout-ms", 2000));
     zsock_set_tcp_keepalive(sock, 1);
     zsock_set_tcp_keepalive_idle(sock, (int)zs_config_int("bus.keepalive-idle-s", 10));
     zsock_set_tcp_keepalive_intvl(sock, 2);
@@ -153,16 +156,17 @@ int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req, int64_
     int64_t end = zs_now_ms() + timeout_ms;
     if (req->deadline && req->deadline < end)
         end = req->deadline;
-    int64_t grace = end - zs_now_ms();
-    if (send_within(self, service, req, grace < 1000 ? grace : 1000) != 0) {
+    /* A read whose instance does not answer within the per-attempt timeout is sent again;
+     * the DEALER's round-robin hands it to the next instance. The first answer wins (both
+     * carry the request's id). A read may also wait longer for a connection (an instance
+     * reconnecting) than a write, which fails after 1 s. */
+    int resends = may_resend(req) ? (int)zs_config_int("bus.read-resends", 2) : 0;
+    int64_t attempt_ms = zs_config_int("bus.attempt-ms", 2000);
+    int64_t grace = end - zs_now_ms(), connect_wait = resends ? attempt_ms * (resends + 1) : 1000;
+    if (send_within(self, service, req, grace < connect_wait ? grace : connect_wait) != 0) {
         timeout_reply(reply, req, service, false);
         return -1;
     }
-    /* A read whose instance does not answer within the per-attempt timeout is sent again;
-     * the DEALER's round-robin hands it to the next instance. The first answer wins (both
-     * carry the request's id). */
-    int resends = may_resend(req) ? (int)zs_config_int("bus.read-resends", 2) : 0;
-    int64_t attempt_ms = zs_config_int("bus.attempt-ms", 2000);
     int64_t next_resend = zs_now_ms() + attempt_ms;
     zsock_t *s = zs_bus_socket(self, service);
     zmq_pollitem_t item = {zsock_resolve(s), 0, ZMQ_POLLIN, 0};
