@@ -46,6 +46,8 @@ static size_t nwaiters;
 static size_t committing;     /* submitted in the current batch, not yet tracked */
 static window_t windows[16];
 static size_t nwindows;
+/* Tunables, read once at start (broker.*): see jobs.h. */
+static int64_t window_max, backoff_base_ms, backoff_cap_ms, ack_lease_ms, max_open;
 
 static window_t *window_of(const char *service)
 {
@@ -72,9 +74,7 @@ static void land(open_job_t *j)
  * burst do not come back together. */
 static int64_t backoff_ms(int attempts)
 {
-    int64_t base = zs_config_int("broker.redispatch-ms", 2000);
-    int64_t cap = zs_config_int("broker.redispatch-max-ms", 30000);
-    int64_t d = base;
+    int64_t cap = backoff_cap_ms, d = backoff_base_ms;
     for (int i = 1; i < attempts && d < cap; i++)
         d *= 2;
     if (d > cap)
@@ -121,7 +121,7 @@ static void dispatch(zs_service_t *svc, open_job_t *j)
     if (!j->api)
         return;   /* an API this broker no longer knows: the job ends at its deadline */
     window_t *w = window_of(j->service);
-    if (w->in_flight >= (size_t)zs_config_int("broker.window", 512))
+    if (w->in_flight >= (size_t)window_max)
         return;   /* sent when an answer frees a place (pump) */
     zs_msg_t m = {.kind = 'Q', .job = true, .deadline = j->deadline};
     snprintf(m.api, sizeof m.api, "%s", j->api->name);
@@ -279,7 +279,7 @@ static void on_service_reply(zs_service_t *svc, void *sock)
             zs_msg_t *r = &c.replies[c.n];
             open_job_t *j = r->job ? zhashx_lookup(open_jobs, r->id) : NULL;
             if (r->kind == 'A' && j) {   /* the service holds it: no re-send while it does */
-                j->acked_until = zs_mono_ms() + zs_config_int("broker.ack-lease-ms", 30000);
+                j->acked_until = zs_mono_ms() + ack_lease_ms;
                 zs_msg_clear(r);
             } else if (r->kind == 'R' && r->job && !r->ok &&
                        strcmp(zs_error_code(r->body), ZS_SYS_BUSY) == 0) {
@@ -315,7 +315,6 @@ json_t *jobs_submit(zs_call_t *call, json_t **error)
     const char *refusal = hook ? outbox_url_refusal(hook) : NULL;
     if (refusal)
         return zs_call_invalid(call, error, "X-Web-Hook: %s", refusal);
-    int64_t max_open = zs_config_int("broker.max-open-jobs", 10000);
     if (zhashx_size(open_jobs) + committing >= (size_t)max_open)
         return zs_call_fail(call, error, ZS_SYS_BUSY, "%zu jobs are waiting to finish; retry later",
                             zhashx_size(open_jobs) + committing);
@@ -526,6 +525,13 @@ static void watch_services(zs_service_t *svc)
 
 int jobs_start(zs_service_t *svc)
 {
+    window_max = zs_config_int("broker.window", 1024);
+    backoff_base_ms = zs_config_int("broker.redispatch-ms", 2000);
+    backoff_cap_ms = zs_config_int("broker.redispatch-max-ms", 30000);
+    ack_lease_ms = zs_config_int("broker.ack-lease-ms", 30000);
+    max_open = zs_config_int("broker.max-open-jobs", 10000);
+    if (backoff_base_ms < 1)
+        backoff_base_ms = 1;
     open_jobs = zhashx_new();
     zhashx_set_destructor(open_jobs, open_job_free);
     watch_services(svc);

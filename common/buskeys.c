@@ -18,6 +18,7 @@ static const char *const servers[][2] = {
 #define NSERVERS (sizeof servers / sizeof servers[0])
 
 static bool active;
+static bool plain;                      /* bus.plain-tcp: CURVE deliberately off */
 static zcert_t *own;                    /* this process's certificate */
 static char server_key[NSERVERS][41];   /* Z85 public key of each server, "" when not loaded */
 static zactor_t *auth;
@@ -56,6 +57,12 @@ int zs_bus_keys_init(const char *role)
         tcp |= is_tcp(zs_config_endpoints(servers[i][0]));
     if (!tcp)
         return 0;
+    if (zs_config_bool("bus.plain-tcp", false)) {
+        plain = true;
+        zs_warn("bus: bus.plain-tcp is set: tcp endpoints are NOT authenticated nor encrypted; "
+                "anyone who reaches them is trusted");
+        return 0;
+    }
     const char *dir = zs_bus_keys_dir();
     char path[1400];
     snprintf(path, sizeof path, "%s/%s.secret", dir, role);
@@ -93,7 +100,7 @@ bool zs_bus_keys_active(void)
 
 int zs_bus_keys_server(zsock_t *sock, const char *endpoint)
 {
-    if (!is_tcp(endpoint))
+    if (!is_tcp(endpoint) || plain)
         return 0;
     if (!active)
         return -1;
@@ -105,7 +112,7 @@ int zs_bus_keys_server(zsock_t *sock, const char *endpoint)
 
 int zs_bus_keys_client(zsock_t *sock, const char *endpoints, const char *service)
 {
-    if (!is_tcp(endpoints))
+    if (!is_tcp(endpoints) || plain)
         return 0;
     for (size_t i = 0; active && i < NSERVERS; i++)
         if (strcmp(servers[i][0], service) == 0 && server_key[i][0]) {

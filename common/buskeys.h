@@ -15,6 +15,10 @@
  * message through (the handshake fails before any frame is delivered). ipc:// endpoints stay
  * plain; their directory is owner-only (zs_node_prepare_endpoint).
  *
+ * `bus.plain-tcp = yes` turns CURVE off on tcp (logged as a warning at every start): only for a
+ * network that is private and authenticated by other means, and for measuring what CURVE
+ * costs (tools/bench/bench_curve.sh). Never on a shared network.
+ *
  * Threads: zs_bus_keys_init runs once in main() before other threads (zs_node_init calls it);
  * afterwards the other functions may be called from any thread (read-only state).
  */
@@ -34,7 +38,8 @@ const char *zs_bus_keys_dir(void);
  * file is missing and the `zs-keys generate` command that makes it. */
 int zs_bus_keys_init(const char *role);
 
-/* True when tcp endpoints are secured (zs_bus_keys_init found tcp in the configuration). */
+/* True when tcp endpoints are secured (zs_bus_keys_init found tcp in the configuration and
+ * bus.plain-tcp is not set). */
 bool zs_bus_keys_active(void);
 
 /* Before binding `endpoint` on `sock`: makes it a CURVE server when the endpoint is tcp://.

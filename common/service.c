@@ -777,7 +777,7 @@ static int setup(zs_service_t *svc, const char *bind)
         for (const char *const *d = m->kv_dbs; d && *d; d++)
             if (zs_store_kv_open(svc->store, *d) != 0)
                 return -1;
-    svc->qmax = (size_t)zs_config_int("bus.queue-max", 2048);
+    svc->qmax = (size_t)zs_config_int("bus.queue-max", 4096);
     if (svc->qmax < ZS_SERVICE_BATCH)
         svc->qmax = ZS_SERVICE_BATCH;
     svc->queue = calloc(svc->qmax, sizeof *svc->queue);
