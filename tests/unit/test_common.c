@@ -1,11 +1,12 @@
-/* Unit tests of common/: the bus envelope, ZStack dates, configuration, uuids, API lookup and
- * parameter validation. */
+/* Unit tests of common/: the bus envelope, ZStack dates, configuration, uuids, API lookup,
+ * parameter validation and tag identities. */
 #include "api.h"
 #include "clock.h"
 #include "config.h"
 #include "error.h"
 #include "msg.h"
 #include "pack.h"
+#include "tag_identity.h"
 #include "uuid.h"
 #include <check.h>
 #include <stdio.h>
@@ -167,6 +168,40 @@ START_TEST(api_validation)
 }
 END_TEST
 
+START_TEST(acknowledgement_envelope)
+{
+    zs_msg_t q = {.kind = 'Q', .job = true}, a, d;
+    snprintf(q.api, sizeof q.api, "CreateUserTag");
+    snprintf(q.id, sizeof q.id, "0123456789abcdef0123456789abcdef");
+    zs_msg_reply(&a, &q, true, 0, NULL);
+    a.kind = 'A';
+    char *buf, err[128];
+    size_t len;
+    ck_assert_int_eq(zs_msg_encode(&a, &buf, &len), 0);
+    ck_assert_int_eq(zs_msg_decode(buf, len, &d, err), 0);
+    ck_assert_int_eq(d.kind, 'A');
+    ck_assert(d.job);
+    ck_assert_str_eq(d.id, q.id);
+    free(buf);
+    zs_msg_clear(&a);
+    zs_msg_clear(&d);
+}
+END_TEST
+
+START_TEST(tag_identities)
+{
+    char a[33], b[33], c[33];
+    zs_tag_identity("User", "ab", "c", a);
+    zs_tag_identity("User", "a", "bc", b);   /* same bytes, other split: another identity */
+    zs_tag_identity("User", "ab", "c", c);
+    ck_assert_int_eq(strlen(a), 32);
+    ck_assert_str_ne(a, b);
+    ck_assert_str_eq(a, c);
+    zs_tag_identity("System", "ab", "c", b);
+    ck_assert_str_ne(a, b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("common");
@@ -178,6 +213,8 @@ int main(void)
     tcase_add_test(t, uuids);
     tcase_add_test(t, api_lookup_by_every_name);
     tcase_add_test(t, api_validation);
+    tcase_add_test(t, acknowledgement_envelope);
+    tcase_add_test(t, tag_identities);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
