@@ -38,7 +38,9 @@ static int one_role(const char *dir, const char *role)
             return -1;
         }
     }
-    int rc = chmod(secret, 0600) == 0 && zcert_save_public(cert, pub) == 0 ? 0 : -1;
+    /* public certificates are public: readable by the other processes' users too */
+    int rc = chmod(secret, 0600) == 0 && zcert_save_public(cert, pub) == 0 && chmod(pub, 0644) == 0
+                 ? 0 : -1;
     if (rc != 0)
         fprintf(stderr, "zs-keys: cannot write %s\n", pub);
     else
@@ -58,7 +60,8 @@ int main(int argc, char **argv)
     const char *dir = argv[2];
     char pub[4096];
     snprintf(pub, sizeof pub, "%s/public", dir);
-    if (make_dir(dir, 0700) != 0 || chmod(dir, 0700) != 0 || make_dir(pub, 0755) != 0)
+    if (make_dir(dir, 0700) != 0 || chmod(dir, 0700) != 0 || make_dir(pub, 0755) != 0 ||
+        chmod(pub, 0755) != 0)
         return 1;
     for (const char *const *r = ZS_BUS_ROLES; *r; r++)
         if (one_role(dir, *r) != 0)
