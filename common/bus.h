@@ -4,7 +4,10 @@
  *
  * Socket options are set explicitly: linger 0, send/receive high-water marks 10000,
  * ZMQ_MAXMSGSIZE = ZS_MSG_MAX_BYTES, ZMQ_IMMEDIATE (a request to a service with no live
- * connection fails at once instead of queueing for a stale delivery), send timeout 0.
+ * connection fails at once instead of queueing for a stale delivery), send timeout 0,
+ * ZeroMQ heartbeats (bus.heartbeat-*: a silent peer is dropped after 3 s), TCP keepalive and
+ * a connect timeout (bus.connect-timeout-ms, 2 s). On tcp the DEALER is a CURVE client of the
+ * service's certificate (buskeys.h).
  *
  * Threads: a zs_bus_t and its sockets belong to the thread that created it (ZeroMQ sockets
  * are not thread-safe). Create one per thread.
@@ -35,7 +38,10 @@ int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity);
 
 /* Sends `req` and waits for the reply carrying the same id, at most until req->deadline
  * (epoch ms) or timeout_ms, whichever comes first. Replies to earlier, abandoned requests
- * are discarded. Returns 0 with *reply set (success or failure reply). On timeout or an
+ * are discarded. A read (an API table row that neither writes nor runs async, not a job, no
+ * positive "wait") not answered within bus.attempt-ms (2 s) is sent again, at most
+ * bus.read-resends (2) times, and the round-robin gives it to the next instance; a read also
+ * waits up to attempt-ms x (resends + 1) for a connection, a write 1 s. Returns 0 with *reply set (success or failure reply). On timeout or an
  * unreachable service returns -1 with *reply holding a SYS.1001 failure naming the service. */
 int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req, int64_t timeout_ms,
                 zs_msg_t *reply);

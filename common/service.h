@@ -5,13 +5,17 @@
  * a management node, and runs the service loop until SIGINT/SIGTERM:
  *
  *   poll (bus ROUTER, event SUB, 1 s tick)
- *   drain up to ZS_SERVICE_BATCH pending requests
+ *   take what waits on the ROUTER into the service's queue (at most bus.queue-max requests;
+ *       beyond it a request is answered at once 503 SYS.1010 "busy"; an async job is
+ *       acknowledged to its sender, envelope kind 'A', as it enters the queue)
+ *   take up to ZS_SERVICE_BATCH requests from the queue
  *   run them all in ONE write transaction, each in its own nested transaction (a failing
  *       request rolls back only itself)           <- group commit
  *   commit once (fsync), then send every reply and publish the events the handlers queued
  *
  * so an API that answered success is durable, and throughput comes from batching, not from
- * turning fsync off. A batch holding only read APIs runs in a read transaction.
+ * turning fsync off. A batch holding only read APIs runs in a read transaction. The ROUTER is
+ * a CURVE server when it binds tcp (buskeys.h).
  *
  * Async jobs (msg.job) are executed at most once per id: the reply is stored with the
  * handler's writes in the same transaction ("jobs" database) and a re-dispatched job gets
