@@ -146,3 +146,21 @@ def test_tcp_bus_refuses_clients_without_an_allowed_key(ctx):
             shutil.rmtree(data, ignore_errors=True)
     assert not problems, problems
     assert not reports, reports
+
+
+def test_a_tcp_bus_without_keys_refuses_to_start(ctx):
+    """A process whose bus uses tcp and that lacks its certificate exits at once, naming the
+    missing file and the command that makes it; the ipc bus of the shared stack is owner-only."""
+    data = tempfile.mkdtemp(prefix="zs-e2e-nokeys-")
+    try:
+        # the shared stack's environment: a sanitizer report lands in its log directory
+        env = dict(ctx.stack.env, ZS_DATA_DIR=data, ZS_BUS_TAGS="tcp://127.0.0.1:%d" % free_port())
+        p = subprocess.run([os.path.join(ctx.stack.bin, "zs-tags")], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        out = p.stdout.decode()
+        assert p.returncode != 0, out
+        assert os.path.join(data, "keys", "tags.secret") in out and "zs-keys generate" in out, out
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    mode = os.stat(os.path.join(ctx.stack.data, "bus")).st_mode & 0o777
+    assert mode == 0o700, oct(mode)
