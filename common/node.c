@@ -1,5 +1,6 @@
 /* node.c — see node.h. */
 #include "node.h"
+#include "api.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -22,6 +23,21 @@ static void usage(const char *process)
 {
     fprintf(stderr, "usage: %s [--config FILE] [--bind ENDPOINT] [--listen HOST:PORT] "
                     "[--data-dir DIR]\n", process);
+}
+
+/* Refuses a configuration that gives a stateful service instances on several hosts (each
+ * would write its own store: exactly-once and queries would be lost). Every process checks
+ * every service, so a wrong setting stops the whole stack at once, loudly. */
+static int check_topology(const char *process)
+{
+    const char *stateful[64];
+    stateful[zs_api_services(stateful, 63)] = NULL;
+    char why[1500];
+    if (zs_config_check_topology(stateful, why, sizeof why) != 0) {
+        fprintf(stderr, "%s: refusing to start: %s\n", process, why);
+        return -1;
+    }
+    return 0;
 }
 
 int zs_node_init(const char *process, int argc, char **argv)
@@ -52,6 +68,8 @@ int zs_node_init(const char *process, int argc, char **argv)
         i++;
     }
     if (zs_config_load(config) != 0)
+        return -1;
+    if (check_topology(process) != 0)
         return -1;
     zsys_handler_set(NULL);   /* we handle SIGINT/SIGTERM ourselves */
     zsys_set_linger(0);
