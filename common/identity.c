@@ -61,9 +61,24 @@ static int open_lock(const char *path, char *why, size_t size)
     return fd;
 }
 
+/* mkdir -p, new directories 0700 (stores hold password hashes). 0 or -1 (errno set). */
+static int mkdirs(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 int zs_identity_claim_store(const char *dir, const char *process, char *why, size_t size)
 {
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    if (mkdirs(dir) != 0) {
         snprintf(why, size, "cannot create %s: %s", dir, strerror(errno));
         return -1;
     }

@@ -25,7 +25,7 @@
 #define ZS_IDENTITY_H
 #include <stddef.h>
 
-/* Claims store directory `dir` (created if missing) for `process` ("zs-tags"). Returns 0,
+/* Claims store directory `dir` (created with its parents, 0700, if missing) for `process` ("zs-tags"). Returns 0,
  * or -1 with the reason (naming the holder) in `why`. */
 int zs_identity_claim_store(const char *dir, const char *process, char *why, size_t size);
 

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "longjob.h"
 #include "store_copy.h"
+#include "uuid.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -118,8 +119,8 @@ static int copy_store(const backup_t *b, const char *name, const char *dest, int
                           file, strerror(rc ? rc : errno));
         return -1;
     }
-    char copy_id[48];
-    snprintf(copy_id, sizeof copy_id, "%.32s-%08x", b->job_uuid, randombytes_random());
+    char copy_id[ZS_UUID_LEN + 1];   /* fresh per attempt: never an older attempt's copy */
+    zs_uuid_new(copy_id);
     crypto_hash_sha256_state sum;
     crypto_hash_sha256_init(&sum);
     static unsigned char raw[ZS_STORE_COPY_CHUNK];

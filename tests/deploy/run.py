@@ -324,6 +324,9 @@ def test_compose_topology():
         stacks.append(stack)
         stack.up()
         ctx = zstest.Context(emulate.NetnsHTTP(net.ns("gateway"), 8080))
+        for name in ("gateway", "tags", "broker"):   # the image's own HEALTHCHECK (zs-health)
+            p = stack.containers[name].exec(["zs-health"])
+            assert p.returncode == 0, (name, p.stdout, p.stderr)
         made = flows(ctx)
 
         # a second container of a stateful service (its own PID namespace) on the same
