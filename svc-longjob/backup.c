@@ -127,7 +127,7 @@ static int copy_store(const backup_t *b, const char *name, const char *dest, int
     int64_t offset = 0, size = -1;
     char want_sha[80] = "";
     int out = 0;
-    while (out == 0) {
+    while (out == 0 && offset != size) {
         if (b->cancelled(b->arg)) {
             out = 1;
             break;
@@ -145,7 +145,7 @@ static int copy_store(const backup_t *b, const char *name, const char *dest, int
             json_integer_value(json_object_get(res, "offset")) != offset ||
             sodium_base642bin(raw, sizeof raw, data, strlen(data), NULL, &n, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0 ||
-            offset + (int64_t)n > total || (n == 0 && offset < total)) {
+            offset + (int64_t)n > total || n == 0) {
             *error = zs_error(ZS_SYS_FAILED, "copying store %s failed: its owner sent a malformed "
                               "chunk at offset %lld", name, (long long)offset);
             out = -1;
@@ -161,8 +161,13 @@ static int copy_store(const backup_t *b, const char *name, const char *dest, int
             offset += (int64_t)n;
         }
         json_decref(res);
-        if (out == 0 && n == 0)
-            break;   /* that was the empty chunk past the end: the owner dropped its copy */
+    }
+    if (out == 0) {   /* "I have it all": the owner drops its copy (else it expires unread) */
+        json_t *ignored = NULL;
+        json_decref(zs_bus_request(b->bus, name, "CopyStore", NULL,
+                                   json_pack("{s:s, s:I}", "job", copy_id, "offset", (json_int_t)size),
+                                   5000, &ignored));
+        json_decref(ignored);
     }
     if (out == 0) {
         unsigned char bin[crypto_hash_sha256_BYTES];
