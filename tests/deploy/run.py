@@ -548,6 +548,11 @@ def test_three_hosts_and_a_lost_host():
                                                            "tag": "during::%d" % i}}, wait=False)
             if r.status == 202:
                 accepted.append(r.body["location"])
+        # and a long job whose wrapped API needs the lost service (svc-longjob is on host C)
+        data = json.dumps({"resourceType": VM, "resourceUuid": made["vm"], "tag": "during::longjob"})
+        r = a.call("POST", "/longjobs", {"params": {"jobName": "APICreateSystemTagMsg", "jobData": data}})
+        assert r.status == 200, r
+        in_flight = r.body["inventory"]["uuid"]
         # what callers see while the service is away: at least 5 calls made after the loss
         wait_for(lambda: len([x for x in prober.samples if x[0] > t_lost]) >= 5, 120,
                  "calls during the outage")
@@ -568,7 +573,10 @@ def test_three_hosts_and_a_lost_host():
         for loc in accepted:
             r = a.poll(loc, timeout=90)
             assert r.status == 200, r
+        job = wait_long_job(a, in_flight)
+        assert job["state"] == "Succeeded", job
         tags = {t["tag"] for t in a.get("/system-tags?q=resourceUuid=%s" % made["vm"]).body["inventories"]}
+        assert "during::longjob" in tags, tags
         assert {"during::%d" % i for i in range(len(accepted))} <= tags, tags
         assert len(tags & {"during::%d" % i for i in range(5)}) == len(accepted), (tags, accepted)
         users = {t["uuid"] for t in a.get("/user-tags?q=resourceUuid=%s" % made["vm"]).body["inventories"]}
@@ -586,6 +594,7 @@ def test_three_hosts_and_a_lost_host():
                    "calls_after_loss": len(after), "failed_calls_by_status": dict(statuses),
                    "slowest_call_s": round(max(end - start for start, end, _ in after), 2),
                    "accepted_during_outage": len(accepted), "accepted_lost": 0,
+                   "long_job_in_flight": job["state"],
                    "synchronous_creates_before_loss_kept": len(before),
                    "errors": ["%s %s %s x%d" % (k + (n,)) for k, n in prober.errors.items()]}
         print("topology (b) figures: " + json.dumps(figures, sort_keys=True))
