@@ -138,6 +138,10 @@ def test_k8s_manifests_validate():
 
 # ---- shared flows ------------------------------------------------------------------------------
 
+def _raise(message):
+    raise AssertionError(message)
+
+
 def admin_uuid(ctx):
     return ctx.get("/accounts?q=name=admin").body["inventories"][0]["uuid"]
 
@@ -260,10 +264,10 @@ class ComposeStack:
         self.containers[key] = c
         return c
 
-    def healthy(self, name):
+    def healthy(self, name, instance=None):
         test = self.cfg["services"][name]["healthcheck"]["test"]
         assert test[0] == "CMD", test
-        return self.containers[name].exec(test[1:]).returncode == 0
+        return self.containers[instance or name].exec(test[1:]).returncode == 0
 
     def up(self):
         """Starts in depends_on order, waiting for each condition as compose does."""
@@ -328,6 +332,17 @@ def test_compose_topology():
             p = stack.containers[name].exec(["zs-health"])
             assert p.returncode == 0, (name, p.stdout, p.stderr)
         made = flows(ctx)
+
+        # `--scale gateway=3`: two more gateway containers, same command and environment
+        for i in (2, 3):
+            extra = stack.start("gateway", instance="gateway-%d" % i)
+            wait_for(lambda: stack.healthy("gateway", "gateway-%d" % i) or
+                     (not extra.running() and _raise("gateway-%d exited: %s" % (i, extra.log()[-2000:]))),
+                     60, "gateway-%d to be healthy" % i)
+            other = zstest.Context(emulate.NetnsHTTP(net.ns("gateway-%d" % i), 8080))
+            other.admin = other.login(password=PASSWORD)
+            r = other.get("/user-tags?q=resourceUuid=%s" % made["vm"])
+            assert r.status == 200 and [t["uuid"] for t in r.body["inventories"]] == [made["tag"]], r
 
         # a second container of a stateful service (its own PID namespace) on the same
         # volume is refused, naming the live one; the first keeps serving
