@@ -29,7 +29,11 @@ import time
 import traceback
 import uuid
 
-import yaml
+try:
+    import yaml
+except ImportError:   # a python3 of its own (pyenv) without PyYAML: Debian's python3-yaml
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
