@@ -13,7 +13,7 @@ BIN      = $(BUILD)/bin
 # Debian packages the build, the tests and the bench need.
 DEB_PKGS = build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev \
            libcivetweb-dev libjansson-dev libcurl4-openssl-dev libsodium-dev check \
-           python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils \
+           python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils iptables \
            docker-compose python3-yaml nodejs util-linux iproute2
 
 COMMON_SRC = $(wildcard common/*.c)
