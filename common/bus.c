@@ -159,10 +159,10 @@ int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req, int64_
     /* A read whose instance does not answer within the per-attempt timeout is sent again;
      * the DEALER's round-robin hands it to the next instance. The first answer wins (both
      * carry the request's id). A read may also wait longer for a connection (an instance
-     * reconnecting) than a write, which fails after 1 s. */
+     * reconnecting): one attempt's time; a write fails after 1 s. */
     int resends = may_resend(req) ? (int)zs_config_int("bus.read-resends", 2) : 0;
     int64_t attempt_ms = zs_config_int("bus.attempt-ms", 2000);
-    int64_t grace = end - zs_now_ms(), connect_wait = resends ? attempt_ms * (resends + 1) : 1000;
+    int64_t grace = end - zs_now_ms(), connect_wait = resends ? attempt_ms : 1000;
     if (send_within(self, service, req, grace < connect_wait ? grace : connect_wait) != 0) {
         timeout_reply(reply, req, service, false);
         return -1;

@@ -41,7 +41,7 @@ int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity);
  * are discarded. A read (an API table row that neither writes nor runs async, not a job, no
  * positive "wait") not answered within bus.attempt-ms (2 s) is sent again, at most
  * bus.read-resends (2) times, and the round-robin gives it to the next instance; a read also
- * waits up to attempt-ms x (resends + 1) for a connection, a write 1 s. Returns 0 with *reply set (success or failure reply). On timeout or an
+ * waits up to attempt-ms for a connection (an instance reconnecting), a write 1 s. Returns 0 with *reply set (success or failure reply). On timeout or an
  * unreachable service returns -1 with *reply holding a SYS.1001 failure naming the service. */
 int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req, int64_t timeout_ms,
                 zs_msg_t *reply);
