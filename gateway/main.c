@@ -230,12 +230,21 @@ static int busy(request_t *r, const char *service)
                       "Retry-After: 1\r\n");
 }
 
+/* A login carries the client's address (the core throttles failed logins per address too);
+ * no other session-less call gets a caller, which services read as a call from the bus. */
+static json_t *caller_of(request_t *r)
+{
+    if (!r->caller && strcmp(r->api->name, "LogInByAccount") == 0)
+        return json_pack("{s:s}", "clientAddress", r->ri->remote_addr);
+    return json_incref(r->caller);
+}
+
 static int call_sync(request_t *r)
 {
     zs_msg_t req = {.kind = 'Q', .deadline = zs_now_ms() + sync_timeout_ms};
     snprintf(req.api, sizeof req.api, "%s", r->api->name);
     zs_uuid_new(req.id);
-    req.caller = json_incref(r->caller);
+    req.caller = caller_of(r);
     if (r->refusal) {
         json_decref(req.caller);
         req.caller = r->caller ? json_deep_copy(r->caller) : json_object();
