@@ -81,6 +81,9 @@ class Stack:
             "ZS_CORE_READY_ROLES": ",".join(self.services + ["gateway"]),
             "ZS_NODE_HEARTBEAT_INTERVAL": "1",
             "ZS_WEBHOOK_RETRY_BASE_MS": "200",
+            # like `make run`: hooks to loopback receivers allowed (test_hostile proves the
+            # default refuses them)
+            "ZS_WEBHOOK_ALLOW_LOOPBACK": "true",
             "ZS_GC_INTERVAL": "1",
             "ZS_GC_MAX_INTERVAL": "2",
             "ZS_GC_FAILING_ATTEMPTS": "3",
