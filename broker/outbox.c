@@ -33,6 +33,7 @@ typedef struct {
     char error[CURL_ERROR_SIZE];
     char host[256];     /* the URL's host, for the connect-time check */
     bool refused;       /* the target address is not allowed: the delivery fails for good */
+    char refusal[CURL_ERROR_SIZE];   /* why (curl writes its own text into error) */
 } attempt_t;
 
 /* Every connection curl opens for a hook goes through here: the address it is about to
@@ -46,7 +47,7 @@ static curl_socket_t open_checked(void *arg, curlsocktype purpose, struct curl_s
         return CURL_SOCKET_BAD;
     if (!target_address_allowed(a->host, &addr->addr, why, sizeof why)) {
         a->refused = true;
-        snprintf(a->error, sizeof a->error, "refused before connecting: %.200s", why);
+        snprintf(a->refusal, sizeof a->refusal, "refused before connecting: %.200s", why);
         return CURL_SOCKET_BAD;
     }
     return socket(addr->family, addr->socktype, addr->protocol);
@@ -124,7 +125,7 @@ static void start_attempt(json_t *d, zlistx_t *active)
     const char *bad = target_url_refusal(url, a->host, sizeof a->host);   /* the policy may have changed */
     if (bad) {
         a->refused = true;
-        snprintf(a->error, sizeof a->error, "refused: %.200s", bad);
+        snprintf(a->refusal, sizeof a->refusal, "refused: %.200s", bad);
     }
     CURL *c = curl_easy_init();
     /* A refused URL still goes through curl (one path for every outcome) but never leaves
@@ -161,7 +162,7 @@ static void finish_attempts(zsock_t *pipe, zlistx_t *active)
         const char *err = m->data.result == CURLE_OK ? "" : a->error[0] ? a->error
                                                                         : curl_easy_strerror(m->data.result);
         json_t *r = json_pack("{s:s, s:i, s:s, s:b}", "uuid", a->uuid, "code", (int)code, "error",
-                              a->refused ? a->error : err, "refused", a->refused);
+                              a->refused ? a->refusal : err, "refused", a->refused);
         char *text = json_dumps(r, JSON_COMPACT);
         zstr_send(pipe, text);
         free(text);

@@ -177,6 +177,9 @@ const char *target_url_refusal(const char *url, char *host_out, size_t size)
             snprintf(name, sizeof name, "%s", host);
         for (char *c = name; *c; c++)
             *c = (char)tolower((unsigned char)*c);
+        size_t len = strlen(name);
+        if (len > 1 && name[len - 1] == '.')   /* "127.0.0.3." is still that address */
+            name[len - 1] = '\0';
         if (host_out)
             snprintf(host_out, size, "%s", name);
         struct in_addr v4;

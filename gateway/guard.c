@@ -21,7 +21,7 @@
 static int per_client;
 static int per_service;
 
-#define SWEEP_MS 200
+#define SWEEP_MS 100
 
 static int ports[8], nports;   /* the listening ports */
 static pthread_t sweeper;

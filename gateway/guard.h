@@ -3,7 +3,7 @@
  * civetweb gives every connection a worker thread for as long as it is open, so the gateway
  * bounds what one client can hold:
  *  - connections per client address (gateway.max-connections-per-client, default 16): a
- *    sweeper thread looks at the gateway's accepted sockets five times a second and shuts
+ *    sweeper thread looks at the gateway's accepted sockets ten times a second and shuts
  *    the connections of an address beyond its bound, so a pile of idle sockets from one
  *    address holds at most that many workers, and only until civetweb's read timeout;
  *  - calls waiting on one service (gateway.max-waiting-per-service, default a quarter of
