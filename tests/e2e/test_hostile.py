@@ -424,3 +424,24 @@ def test_task_progress_only_for_its_owner(ctx):
     assert ctx.get(path).body["inventories"] != []   # admin
     r = ctx.get(path, session=sb)
     assert r.status == 200 and r.body == {"inventories": []}, r
+
+
+def test_an_approved_ticket_cannot_tag_what_its_submitter_does_not_own(ctx):
+    from test_ticket import create_ticket, status_event, ticket_of, world
+    w = world(ctx)
+    admin_uuid = ctx.get("/accounts?q=name=admin").body["inventories"][0]["uuid"]
+    request = {"requestName": "tag the admin", "apiName": "org.zstack.header.tag.APICreateSystemTagMsg",
+               "executeTimes": 1, "apiBody": {"resourceType": "AccountVO", "resourceUuid": admin_uuid,
+                                              "tag": "stolen::%s" % uuid.uuid4().hex[:6]}}
+    r = create_ticket(ctx, w["submitter_s"], [request], name="hostile-tag")
+    assert r.status == 200, r
+    t = r.body["inventory"]
+    assert status_event(ctx, w["approver1_s"], t["uuid"], "approve").status == 200
+    assert status_event(ctx, w["approver2_s"], t["uuid"], "approve").status == 200
+    done = wait_for(lambda: (lambda x: x if x["executionStatus"] != "Running" else None)(ticket_of(ctx, t["uuid"])),
+                    20, "the execution to end")
+    res = done["executeResults"]
+    assert done["executionStatus"] == "Failed" and res[0]["success"] is False, done
+    assert "ID.1002" in json.dumps(res[0]), res
+    tags = ctx.get("/system-tags?q=resourceUuid=%s" % admin_uuid).body["inventories"]
+    assert request["apiBody"]["tag"] not in [x["tag"] for x in tags], tags
