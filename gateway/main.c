@@ -266,16 +266,17 @@ static int call_sync(request_t *r)
         }
     }
     zs_msg_t reply;
-    if (!guard_enter(r->api->service)) {
-        if (counted)
-            atomic_fetch_sub(&waiters, 1);
+    /* Long polls have their own bound (max_waiters); every other call takes a slot of its
+     * service (guard.h). */
+    if (!counted && !guard_enter(r->api->service)) {
         zs_msg_clear(&req);
         return busy(r, r->api->service);
     }
     zs_bus_call(bus(), r->api->service, &req, timeout, &reply);
-    guard_leave(r->api->service);
     if (counted)
         atomic_fetch_sub(&waiters, 1);
+    else
+        guard_leave(r->api->service);
     const char *id = json_string_value(json_object_get(r->params, "uuid"));
     int status = send_reply(r, &reply, id ? id : req.id);
     if (strcmp(r->api->name, "LogOut") == 0 && reply.ok)
