@@ -25,6 +25,7 @@ static int per_service;
 
 static int ports[8], nports;   /* the listening ports */
 static pthread_t sweeper;
+static bool sweeping;
 static atomic_bool stopping;
 
 static struct {
@@ -124,13 +125,18 @@ int guard_start(struct mg_context *ctx)
     for (int i = 0; i < n && nports < 8; i++)
         ports[nports++] = sp[i].port;
     atomic_store(&stopping, false);
-    return pthread_create(&sweeper, NULL, sweeper_run, NULL) == 0 ? 0 : -1;
+    if (per_client <= 0)
+        return 0;   /* no bound (a proxy in front is every client's address) */
+    sweeping = pthread_create(&sweeper, NULL, sweeper_run, NULL) == 0;
+    return sweeping ? 0 : -1;
 }
 
 void guard_stop(void)
 {
     atomic_store(&stopping, true);
-    pthread_join(sweeper, NULL);
+    if (sweeping)
+        pthread_join(sweeper, NULL);
+    sweeping = false;
 }
 
 /* ---- civetweb's own errors ----------------------------------------------------------- */

@@ -5,7 +5,8 @@
  *  - connections per client address (gateway.max-connections-per-client, default 16): a
  *    sweeper thread looks at the gateway's accepted sockets ten times a second and shuts
  *    the connections of an address beyond its bound, so a pile of idle sockets from one
- *    address holds at most that many workers, and only until civetweb's read timeout;
+ *    address holds at most that many workers, and only until civetweb's read timeout
+ *    (0: no bound, for a gateway behind a proxy, where every client has its address);
  *  - calls waiting on one service (gateway.max-waiting-per-service, default a quarter of
  *    the worker threads): beyond it the request is answered 503 at once, so a stalled
  *    service cannot pin every worker;

@@ -164,11 +164,13 @@ static void finish(zs_service_t *svc, job_t *j)
     zhashx_delete(by_name, j->name);
     json_t *out[3] = {j->account, NULL, NULL};
     int rc = zs_service_write(svc, open_session, out);
-    if (out[1])
+    if (rc == 0) {
         zs_deferred_answer(svc, &j->token, true, 0, NULL, out[1]);
-    else
-        zs_deferred_answer(svc, &j->token, false, 0, NULL,
-                           out[2] ? out[2] : zs_error(ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc)));
+        return;
+    }
+    json_decref(out[1]);   /* made, but its commit failed: never answer success */
+    zs_deferred_answer(svc, &j->token, false, 0, NULL,
+                       out[2] ? out[2] : zs_error(ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc)));
 }
 
 static void on_verdict(zs_service_t *svc, void *sock)
