@@ -49,7 +49,8 @@ void guard_init(int threads)
     int quarter = threads / 4 > 0 ? threads / 4 : 1;
     per_service = (int)zs_config_int("gateway.max-waiting-per-service", quarter);
     add_service("core");     /* sessions */
-    add_service("broker");   /* async submits and long polls */
+    add_service("broker");   /* async submits */
+    add_service("login");    /* logins: main.c gives them slots apart from the core's */
     for (size_t i = 0; i < zs_api_count(); i++)
         add_service(zs_api_at(i)->service);
 }

@@ -35,7 +35,7 @@ int guard_http_error(struct mg_connection *conn, int status, const char *message
 /* NULL when the request's body framing is unambiguous, else why not (static text). */
 const char *guard_framing_refusal(const struct mg_connection *conn);
 
-/* Takes one of `service`'s waiting slots: true when taken (call guard_leave after the
+/* Takes one of `service`'s waiting slots ("login" names the logins' own slots): true when taken (call guard_leave after the
  * call), false when the service already has its bound of waiting calls. */
 bool guard_enter(const char *service);
 void guard_leave(const char *service);

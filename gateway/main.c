@@ -267,16 +267,18 @@ static int call_sync(request_t *r)
     }
     zs_msg_t reply;
     /* Long polls have their own bound (max_waiters); every other call takes a slot of its
-     * service (guard.h). */
-    if (!counted && !guard_enter(r->api->service)) {
+     * service (guard.h), logins one of their own: they wait for the slow password hasher,
+     * and a flood of them must not take the slots of the core's other APIs. */
+    const char *slot = strcmp(r->api->name, "LogInByAccount") == 0 ? "login" : r->api->service;
+    if (!counted && !guard_enter(slot)) {
         zs_msg_clear(&req);
-        return busy(r, r->api->service);
+        return busy(r, slot);
     }
     zs_bus_call(bus(), r->api->service, &req, timeout, &reply);
     if (counted)
         atomic_fetch_sub(&waiters, 1);
     else
-        guard_leave(r->api->service);
+        guard_leave(slot);
     const char *id = json_string_value(json_object_get(r->params, "uuid"));
     int status = send_reply(r, &reply, id ? id : req.id);
     if (strcmp(r->api->name, "LogOut") == 0 && reply.ok)

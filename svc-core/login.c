@@ -173,19 +173,22 @@ static void finish(zs_service_t *svc, job_t *j)
                        out[2] ? out[2] : zs_error(ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc)));
 }
 
+/* Every verdict waiting on the pipe (the loop calls this when it is readable). */
 static void on_verdict(zs_service_t *svc, void *sock)
 {
-    zmsg_t *m = zmsg_recv(sock);
-    job_t *j = m ? recv_job(m) : NULL;
-    zmsg_destroy(&m);
-    if (!j)
-        return;
-    void *handle = zlistx_find(in_flight, j);
-    if (handle)
-        zlistx_delete(in_flight, handle);
-    queued--;
-    finish(svc, j);
-    job_free(&j);
+    while (zsock_events(sock) & ZMQ_POLLIN) {
+        zmsg_t *m = zmsg_recv(sock);
+        job_t *j = m ? recv_job(m) : NULL;
+        zmsg_destroy(&m);
+        if (!j)
+            return;
+        void *handle = zlistx_find(in_flight, j);
+        if (handle)
+            zlistx_delete(in_flight, handle);
+        queued--;
+        finish(svc, j);
+        job_free(&j);
+    }
 }
 
 json_t *login_begin(zs_call_t *call, json_t *account, json_t **error)
