@@ -174,6 +174,53 @@ def test_a_stalled_service_does_not_pin_every_worker(ctx):
     alive(ctx)
 
 
+def test_a_stalled_broker_does_not_silence_other_apis(ctx):
+    """The issue's case: broker stopped, 40 async POSTs in flight, GET /licenses must answer."""
+    broker = ctx.stack.procs["broker"]
+    broker.send_signal(signal.SIGSTOP)
+    results = []
+    try:
+        def submit():
+            try:
+                r = ctx.stack.request("POST", "/zstack/v1/system-tags",
+                                      {"params": {"resourceType": VM, "resourceUuid": uuid.uuid4().hex,
+                                                  "tag": "stalled::x"}}, ctx.auth(), timeout=90)
+                results.append(r.status)
+            except OSError as e:
+                results.append(str(e))
+        threads = [threading.Thread(target=submit) for _ in range(40)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: results.count(503) >= 40 - 8, 30, "the submits over the bound to be refused")
+        r = ctx.stack.request("GET", "/zstack/v1/licenses", timeout=30)
+        assert r.status == 200, r
+    finally:
+        broker.send_signal(signal.SIGCONT)
+    for t in threads:
+        t.join(90)
+    assert len(results) == 40 and all(s in (202, 503) for s in results), results
+    alive(ctx)
+
+
+def test_a_login_flood_does_not_take_the_core_down(ctx):
+    """Logins wait for the password hasher in slots of their own: the core's other APIs answer."""
+    done = []
+
+    def flood(i):
+        for n in range(5):
+            done.append(login_from(ctx, "127.0.3.%d" % (i + 1), "flood-%d-%d" % (i, n), "guess")[0])
+    threads = [threading.Thread(target=flood, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    gets = []
+    while any(t.is_alive() for t in threads):
+        gets.append(ctx.get("/accounts").status)
+    for t in threads:
+        t.join()
+    assert set(done) <= {503} and len(done) == 150, done   # wrong password, or busy: retry later
+    assert gets and set(gets) == {200}, gets
+
+
 # ---- 3. webhooks: no SSRF ----------------------------------------------------------------
 
 def post_tag_with_hook(ctx, hook):
