@@ -346,6 +346,8 @@ static int serve(request_t *r)
     const char *uri = r->ri->local_uri ? r->ri->local_uri : "/";
     if (strcmp(uri, "/metrics") == 0)
         return metrics_serve(r->conn);
+    if (strcmp(uri, "/healthz") == 0)   /* this gateway is up (probes); says nothing else */
+        return http_reply(r->conn, 200, json_pack("{s:s}", "status", "ok"), NULL);
     const char *path = strip_prefix(uri);
     if (path && strcmp(path, "/openapi.json") == 0)
         return http_reply(r->conn, 200, openapi_document(), NULL);

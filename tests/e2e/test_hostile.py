@@ -455,8 +455,10 @@ def test_metrics_token(ctx):
         assert status == 200 and b"zs_requests_total" in data, data
     finally:
         ctx.stack.kill("gateway-metrics", signal.SIGTERM)
-    # the default (loopback only) still serves this host
+    # the default (loopback only) still serves this host; /healthz (probes) serves anyone
     assert ctx.stack.request("GET", "/metrics").status == 200
+    r = ctx.stack.request("GET", "/healthz")
+    assert r.status == 200 and r.body == {"status": "ok"}, r
 
 
 def test_task_progress_only_for_its_owner(ctx):
