@@ -13,7 +13,8 @@ BIN      = $(BUILD)/bin
 # Debian packages the build, the tests and the bench need.
 DEB_PKGS = build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev \
            libcivetweb-dev libjansson-dev libcurl4-openssl-dev libsodium-dev check \
-           python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils
+           python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils \
+           libedit-dev chromium chromium-driver
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -42,6 +43,9 @@ BINARIES += $(BENCH_BIN)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# The zs CLI's interactive shell uses libedit.
+$(BIN)/zs: override LDLIBS += -ledit
 
 .PHONY: all deps run test test-unit build-asan-unit fuzz bench clean
 all: deps-check $(BINARIES)
