@@ -46,7 +46,8 @@ int cli_logout(void);
 /* Prints an API's answer. Query answers ({"inventories": [...]}) become an aligned table
  * (columns: `fields` when given — a JSON array of names, else every scalar field seen, in
  * the resource's order) unless `out` is CLI_OUT_JSON; anything else is indented JSON. An
- * error answer goes to stderr. `body` is borrowed. */
+ * error answer goes to stderr as one line ("zs: CODE: description: details"), or with
+ * CLI_OUT_JSON as the JSON body on stdout. `body` is borrowed. */
 void cli_print(const zs_api_t *api, const json_t *body, const json_t *fields, bool ok, cli_output_t out);
 
 /* ---- cli_help.c: help ----------------------------------------------------------------- */

@@ -136,9 +136,9 @@ void cli_print(const zs_api_t *api, const json_t *body, const json_t *fields, bo
                     json_string_value(json_object_get(e, "description")) ?: "",
                     json_object_get(e, "details") ? ": " : "",
                     json_string_value(json_object_get(e, "details")) ?: "");
-        } else {
+        } else {   /* -o json: scripts read the error body where they read answers */
             char *text = body ? json_dumps(body, JSON_INDENT(2)) : NULL;
-            fprintf(stderr, "%s\n", text ? text : "zs: the answer was not JSON");
+            fprintf(text ? stdout : stderr, "%s\n", text ? text : "zs: the answer was not JSON");
             free(text);
         }
         return;

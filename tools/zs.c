@@ -75,7 +75,10 @@ int main(int argc, char **argv)
         printf("zs (zstack-global) %zu APIs\n", zs_api_count());
         rc = CLI_OK;
     } else if (argc == 1 || (argc == 3 && strcmp(argv[1], "-o") == 0)) {
-        rc = cli_shell(argc == 3 && strcmp(argv[2], "json") == 0 ? CLI_OUT_JSON : CLI_OUT_AUTO);
+        cli_output_t out = CLI_OUT_AUTO;
+        if (argc == 3)
+            out = strcmp(argv[2], "json") == 0 ? CLI_OUT_JSON : strcmp(argv[2], "table") == 0 ? CLI_OUT_TABLE : out;
+        rc = cli_shell(out);
     } else {
         rc = cli_run(argc - 1, argv + 1, CLI_OUT_AUTO);
     }

@@ -98,8 +98,8 @@ def test_cli_exit_status_says_failure(ctx):
     assert rc == 2 and "needs uuid=" in err, err
     rc, _, err = zs(ctx, "NoSuchCommand")
     assert rc == 2, err
-    rc, _, err = zs(ctx, "-o", "json", "QueryTicket", "q=nosuchfield=1")
-    assert rc == 1 and json.loads(err)["error"]["code"] == "SYS.1007", err
+    rc, out, _ = zs(ctx, "-o", "json", "QueryTicket", "q=nosuchfield=1")   # scripts get the body
+    assert rc == 1 and json.loads(out)["error"]["code"] == "SYS.1007", out
 
 
 def test_cli_completion_helper_and_bash_script(ctx):
