@@ -22,7 +22,8 @@ typedef enum { CLI_OUT_AUTO, CLI_OUT_JSON, CLI_OUT_TABLE } cli_output_t;
  * Static storage. */
 const char *cli_base_url(void);
 
-/* The session uuid: $ZS_SESSION, else the stored one, else NULL. Static storage. */
+/* The session uuid: $ZS_SESSION, else the stored one when it was issued by cli_base_url()
+ * (a kept session is never sent to another suite), else NULL. Static storage. */
 const char *cli_session(void);
 
 /* The folder of zs's files ($XDG_CONFIG_HOME/zs or ~/.config/zs), created 0700 when `make`.

@@ -77,7 +77,13 @@ const char *cli_base_url(void)
 const char *cli_session(void)
 {
     const char *env = getenv("ZS_SESSION");
-    return env && *env ? env : json_string_value(json_object_get(stored_session(), "session"));
+    if (env && *env)
+        return env;
+    /* the kept session goes only to the suite that issued it, never to another ZS_URL */
+    const char *url = json_string_value(json_object_get(stored_session(), "url"));
+    if (!url || strcmp(url, cli_base_url()) != 0)
+        return NULL;
+    return json_string_value(json_object_get(stored_session(), "session"));
 }
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)

@@ -84,6 +84,12 @@ def test_cli_login_keeps_a_private_session_and_prints_tables(ctx):
     for row in lines[2:]:
         assert [row.index(v) for v in row.split()[1:]] == starts, (row, starts)
     assert [r.split()[0] for r in lines[2:]] == ["cli::a-much-longer-second-tag", "cli::first"], lines
+    # the kept session is sent only to the suite that issued it
+    e = env(ctx)
+    e["ZS_URL"] = ctx.stack.url.replace("127.0.0.1", "localhost")
+    p = subprocess.run([os.path.join(ctx.stack.bin, "zs"), "QueryTicket"], env=e, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 1 and "Authorization" in p.stderr, p
     # -o json for scripts: the API's answer as is
     rc, out, _ = zs(ctx, "-o", "json", "QuerySystemTag", "q=resourceUuid=" + vm, "count=true")
     assert rc == 0 and json.loads(out) == {"total": 2}, out
