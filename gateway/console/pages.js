@@ -40,12 +40,17 @@ const Pages = (() => {
     const apiBody = h("textarea", {required: true, rows: 5},
       '{"resourceType": "VmInstanceVO", "resourceUuid": "", "tag": "example::tag"}');
     const times = h("input", {type: "number", min: 1, max: 100, value: 1});
+    const flow = h("select", {}, h("option", {value: ""}, "the default collection"));
+    Rest.call("QueryTicketFlowCollection", {q: ["state=Enabled"], limit: 100, sortBy: "name", sortDirection: "asc"})
+      .then(doc => flow.append(...doc.inventories.map(c => h("option", {value: c.uuid}, c.name))))
+      .catch(() => { /* the default collection stays the only choice */ });
     const form = h("form", {class: "form card", "aria-labelledby": "nt-h", onsubmit: async ev => {
       ev.preventDefault();
       let body;
       try { body = JSON.parse(apiBody.value); } catch (e) { say("the API body is not JSON: " + e.message); return; }
       const doc = await act("create ticket", () => Rest.call("CreateTicket", {
         name: name.value, description: desc.value || undefined, accountSystemType: "account",
+        flowCollectionUuid: flow.value || undefined,
         requests: [{requestName: reqName.value, apiName: apiName.value, apiBody: body, executeTimes: Number(times.value)}]}));
       if (doc) location.hash = "#/ticket/" + doc.inventory.uuid;
     }},
@@ -55,6 +60,7 @@ const Pages = (() => {
       h("datalist", {id: "nt-apis"}, ["APICreateSystemTagMsg", "APICreateUserTagMsg", "APIDeleteTagMsg",
         "APIUpdateSystemTagMsg", "APISubmitLongJobMsg"].map(v => h("option", {value: v}))),
       field("body", "API body (JSON)", apiBody), field("times", "Execute times", times),
+      field("flow", "Approval flow", flow),
       h("div", {class: "actions"}, h("button", {type: "submit"}, "Create ticket")));
     return h("div", {}, h("h1", {}, "Tickets"), waiting.el, mine.el, form);
   }
@@ -105,9 +111,9 @@ const Pages = (() => {
             f.name + " — approver " + who(f.approverUuid) + (f.approverTitle ? " (" + f.approverTitle + ")" : ""))))),
         h("section", {class: "card", "aria-labelledby": "req-h"}, h("h2", {id: "req-h"}, "Requests"),
           (t.request || []).map(r => h("div", {}, h("strong", {}, r.requestName + " · " + r.apiName + " ×" + r.executeTimes), json(r.apiBody)))),
-        (t.executeResults || []).length ? h("section", {class: "card", "aria-labelledby": "res-h"}, h("h2", {id: "res-h"}, "Execution results"), json(t.executeResults)) : null,
+        (t.executeResults || []).length ? h("section", {class: "card", "aria-labelledby": "res-h"}, h("h2", {id: "res-h"}, "Execution results"), json(t.executeResults)) : "",
         buttons.length ? h("section", {class: "card", "aria-labelledby": "act-h"}, h("h2", {id: "act-h"}, "Act on it"),
-          h("label", {for: "ticket-comment"}, "Comment"), comment, h("div", {class: "actions"}, buttons)) : null,
+          h("label", {for: "ticket-comment"}, "Comment"), comment, h("div", {class: "actions"}, buttons)) : "",
         h("section", {class: "card", "aria-labelledby": "hist-h"}, h("h2", {id: "hist-h"}, "History"),
           h("table", {id: "history"}, h("thead", {}, h("tr", {}, ["#", "From", "To", "Step", "By", "Comment", "When"].map(x => h("th", {scope: "col"}, x)))),
             h("tbody", {}, hist.inventories.map(x => h("tr", {}, h("td", {}, x.sequence), h("td", {}, x.fromStatus || ""),

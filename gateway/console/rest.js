@@ -16,6 +16,7 @@ const Rest = (() => {
     ChangeTicketStatus: ["PUT", "/tickets/{uuid}/actions", "changeTicketStatus"],
     QueryTicketHistory: ["GET", "/tickets/histories"],
     QueryTicketFlow: ["GET", "/tickets/flow"],
+    QueryTicketFlowCollection: ["GET", "/tickets/flow-collections"],
     QueryLongJob: ["GET", "/longjobs"],
     SubmitLongJob: ["POST", "/longjobs"],
     CancelLongJob: ["PUT", "/longjobs/{uuid}/actions", "cancelLongJob"],

@@ -90,22 +90,39 @@ def test_console_console_errors_are_caught(ctx):
     no_js_errors(b)
 
 
-def test_console_approver_approves_a_waiting_ticket(ctx):
+def test_console_submitter_creates_and_approver_approves_a_ticket(ctx):
     b = browser(ctx)
     approver, _ = account(ctx, "cs-approver")
-    submitter, sub_s = account(ctx, "cs-submitter")
+    account(ctx, "cs-submitter")
     r = ctx.call("POST", "/tickets/flow-collections", {"params": {
         "name": "cs-one-step-" + uuidlib.uuid4().hex[:6], "isDefault": False,
         "flows": [{"name": "review", "approverUuid": approver, "approverTitle": "console reviewer"}]}})
     assert r.status == 200, r
+    collection = r.body["inventory"]["uuid"]
     vm = uuidlib.uuid4().hex
-    r = ctx.call("POST", "/tickets", {"params": {
-        "name": "cs-ticket-" + vm[:6], "accountSystemType": "account", "flowCollectionUuid": r.body["inventory"]["uuid"],
-        "requests": [{"requestName": "tag the vm", "apiName": "org.zstack.header.tag.APICreateSystemTagMsg",
-                      "executeTimes": 1, "apiBody": {"resourceType": "VmInstanceVO", "resourceUuid": vm, "tag": "cs::ok"}}]}},
-        session=sub_s)
-    assert r.status == 200, r
-    ticket = r.body["inventory"]
+    name = "cs-ticket-" + vm[:6]
+
+    # the submitter creates the ticket from a request, through the form
+    login(ctx, b, "cs-submitter", PASSWORD)
+    b.type("#nt-name", name)
+    b.type("#nt-req", "tag the vm")
+    b.type("#nt-api", "org.zstack.header.tag.APICreateSystemTagMsg")
+    b.type("#nt-body", json.dumps({"resourceType": "VmInstanceVO", "resourceUuid": vm, "tag": "cs::ok"}))
+    b.wait_js("return [...document.getElementById('nt-flow').options].some(o => o.value === arguments[0])",
+              collection, what="the collection in the flow list")
+    b.js("document.getElementById('nt-flow').value = arguments[0]", collection)
+    b.click("#page form.form button[type=submit]")
+    b.wait_js("return location.hash.startsWith('#/ticket/') && "
+              "document.querySelector('button[data-event=cancel]') !== null", what="the new ticket's page")
+    # the submitter may cancel, not approve
+    assert b.js("return document.querySelector('button[data-event=approve]') === null"), "a submitter may not approve"
+    shot(ctx, "00-ticket-created")
+    ticket = {"uuid": b.js("return location.hash.split('/')[2]")}
+    t = ctx.get("/tickets/" + ticket["uuid"]).body["inventories"][0]
+    assert t["name"] == name and t["status"] == "Pending" and t["flowCollectionUuid"] == collection, t
+    assert t["request"][0]["apiBody"]["resourceUuid"] == vm, t
+    no_js_errors(b)
+    logout(b)
 
     b.get(ctx.stack.url + "/console/")
     b.wait_js("return !document.getElementById('login').hidden")
