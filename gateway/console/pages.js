@@ -221,14 +221,19 @@ const Pages = (() => {
       {field: "state", label: "State", filter: "eq"}, {field: "status", label: "Status", filter: "eq"},
       {field: "cpuNum", label: "CPUs"}, {field: "totalMemory", label: "Memory (GiB)", render: x => (x.totalMemory / GiB).toFixed(1)},
     ], onRows: async rows => {
-      const items = rows.flatMap(x => [
-        {label: x.name + " CPU", used: x.cpuNum - x.availableCpu, total: x.cpuNum, unit: "cores"},
-        {label: x.name + " memory", used: +((x.totalMemory - x.availableMemory) / GiB).toFixed(1), total: +(x.totalMemory / GiB).toFixed(1), unit: "GiB"}]);
-      let all = null;
-      try { all = await Rest.call("GetCpuMemoryCapacity", {all: true}); } catch (e) { /* shown without totals */ }
-      if (all) items.unshift(
-        {label: "all CPU", used: all.totalCpu - all.availableCpu, total: all.totalCpu, unit: "cores"},
-        {label: "all memory", used: +((all.totalMemory - all.availableMemory) / GiB).toFixed(1), total: +(all.totalMemory / GiB).toFixed(1), unit: "GiB"});
+      /* capacity as the allocator sees it (CPUs after over-provisioning): all hosts, then the shown ones */
+      const bar = (label, c) => [
+        {label: label + " CPU", used: c.totalCpu - c.availableCpu, total: c.totalCpu, unit: "vCPUs"},
+        {label: label + " memory", used: +((c.totalMemory - c.availableMemory) / GiB).toFixed(1), total: +(c.totalMemory / GiB).toFixed(1), unit: "GiB"}];
+      const names = Object.fromEntries(rows.map(x => [x.uuid, x.name]));
+      const items = [];
+      try {
+        items.push(...bar("all", await Rest.call("GetCpuMemoryCapacity", {all: true})));
+        if (rows.length) {
+          const per = await Rest.call("GetCpuMemoryCapacity", {hostUuids: rows.map(x => x.uuid)});
+          for (const c of per.capacityData || []) items.push(...bar(names[c.resourceUuid] || c.resourceUuid, c));
+        }
+      } catch (e) { /* drawn with what was read */ }
       chart.replaceChildren(h("h2", {id: "cap-h"}, "Capacity (used / total)"),
         items.length ? bars("CPU and memory used per host", items) : h("p", {}, "no hosts"));
     }});

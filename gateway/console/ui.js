@@ -138,7 +138,7 @@ const UI = (() => {
                               viewBox: "0 0 " + width + " " + (items.length * rowH + 8), preserveAspectRatio: "xMinYMin meet"},
       svg("title", {}, title),
       items.map((it, i) => {
-        const y = 4 + i * rowH, frac = it.total ? Math.min(1, it.used / it.total) : 0;
+        const y = 4 + i * rowH, frac = it.total > 0 ? Math.max(0, Math.min(1, it.used / it.total)) : 0;
         return svg("g", {},
           svg("text", {x: 0, y: y + 15}, it.label),
           svg("rect", {x: labelW, y, width: barW, height: 18, fill: "#e3e7ee", rx: 3}),

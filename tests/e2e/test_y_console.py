@@ -216,11 +216,21 @@ def test_console_backup_progress_and_notification(ctx):
 def test_console_other_pages_and_phone_layout(ctx):
     b = browser(ctx)
     login(ctx, b, "admin", zstest.ADMIN_PASSWORD)
-    b.get(ctx.stack.url + "/console/#/hosts")
-    b.wait_js("return document.querySelector('svg.chart') !== null || "
-              "document.querySelector('#page[data-page=hosts] section p')?.textContent === 'no hosts'",
-              what="the capacity chart")
-    shot(ctx, "08-hosts")
+    r = ctx.call("POST", "/hosts", {"params": {"name": "cs-host", "managementIp": "cs-host.hosts.test",
+                                               "zoneUuid": uuidlib.uuid4().hex, "clusterUuid": uuidlib.uuid4().hex,
+                                               "cpuNum": 8, "totalMemory": 16 * 1024 ** 3}})
+    assert r.status == 200, r
+    host = r.body["inventory"]["uuid"]
+    try:   # the capacity chart draws the host's CPU and memory bars, with what is used
+        assert ctx.call("PUT", "/hosts/%s/actions" % host, {"updateHost": {"usedCpu": 20, "usedMemory": 4 * 1024 ** 3}}).status == 200
+        b.get(ctx.stack.url + "/console/#/hosts")
+        b.wait_js("const t = [...document.querySelectorAll('svg.chart text')].map(x => x.textContent);"
+                  "return t.includes('cs-host CPU') && t.includes('cs-host memory') && "
+                  "t.includes('20 / 80 vCPUs') && t.includes('4 / 16 GiB')",
+                  what="the capacity chart of cs-host")
+        shot(ctx, "08-hosts")
+    finally:
+        assert ctx.call("DELETE", "/hosts/" + host).status == 200
     b.get(ctx.stack.url + "/console/#/gc")
     b.wait_js("return document.querySelector('#page[data-page=gc] tbody tr[data-uuid]') !== null", what="GC rows")
     shot(ctx, "09-gc")
