@@ -198,6 +198,14 @@ def test_console_backup_progress_and_notification(ctx):
     assert final[0] == 100, final
     assert any(0 < p < 100 for p in seen), "the bar never showed progress between 0 and 100: %s" % sorted(seen)
     shot(ctx, "06-jobs-done")
+    # rerun it, then cancel the rerun while it runs: the row's buttons follow the state
+    row = "tr[data-uuid='%s']" % b.js("return document.querySelector('tbody tr:first-child').dataset.uuid")
+    b.click(row + " button[data-action=RerunLongJob]")
+    b.wait_js("return document.querySelector(arguments[0] + ' button[data-action=CancelLongJob]') !== null", row,
+              what="the rerun to be cancellable")
+    b.click(row + " button[data-action=CancelLongJob]")
+    b.wait_js("return document.querySelector(arguments[0] + ' td:nth-child(3)').textContent === 'Canceled'", row,
+              timeout=30, what="the rerun to be canceled")
     # the long job's notification arrives: the unread badge grows, the row is there, unread
     b.wait_js("return Number(document.getElementById('unread').textContent) > Number(arguments[0])", unread,
               timeout=20, what="the unread count to grow")

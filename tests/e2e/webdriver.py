@@ -88,8 +88,16 @@ class Browser:
                      what="an element " + css)
         return self.find(css)
 
-    def click(self, css):
-        self._s("POST", "/element/%s/click" % self.wait_find(css))
+    def click(self, css, tries=5):
+        """Clicks the element; a live page may redraw it between finding and clicking (stale),
+        then it is found again."""
+        for attempt in range(tries):
+            try:
+                self._s("POST", "/element/%s/click" % self.wait_find(css))
+                return
+            except WebDriverError as e:
+                if "stale element reference" not in str(e) or attempt == tries - 1:
+                    raise
 
     def type(self, css, text):
         el = self.wait_find(css)
