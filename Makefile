@@ -14,7 +14,7 @@ BIN      = $(BUILD)/bin
 DEB_PKGS = build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev \
            libcivetweb-dev libjansson-dev libcurl4-openssl-dev libsodium-dev check \
            python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils \
-           libedit-dev chromium chromium-driver
+           libedit-dev chromium chromium-driver zsh
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -208,6 +208,30 @@ def test_cli_interactive_shell_on_a_terminal(ctx):
     assert "QuerySystemTag q=resourceUuid=%s fields=tag,resourceType" % vm in history, history
 
 
+def test_cli_zsh_completion_in_a_real_zsh(ctx):
+    """tools/completion/_zs loaded by zsh's own completion system, on a terminal."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "completion")
+    e = env(ctx)
+    e.update({"PATH": os.path.abspath(ctx.stack.bin) + ":" + e["PATH"], "ZS_SESSION": ctx.admin})
+    t = Terminal(["/usr/bin/zsh", "-f", "-i"], e)
+    try:
+        t.type("fpath=(%s $fpath); autoload -Uz compinit; compinit -u; PS1='zsh%% '\r" % folder)
+        t.expect("zsh% ")
+        t.type("zs help GetLicenseI\t\r")                       # an API name
+        t.expect("GetLicenseInfo  (org.zstack")
+        t.expect("sync, no session needed")
+        t.type("zs -o json QueryLongJob q=sta\t=Succeeded count=true\r")   # a q= field
+        t.expect('"total"')
+        t.type("exit\r")
+        t.wait()
+    finally:
+        try:
+            os.kill(t.pid, signal.SIGKILL)
+            os.waitpid(t.pid, 0)
+        except OSError:
+            pass
+
+
 def test_cli_logout_forgets_the_session(ctx):
     session = json.load(open(session_file(ctx)))["session"]
     rc, _, err = zs(ctx, "logout")
