@@ -105,18 +105,20 @@ static int serve(struct mg_connection *conn, void *cbdata)
 void console_register(struct mg_context *ctx)
 {
     const char *dir = zs_config_get("gateway.console-dir", NULL);
+    char real[PATH_MAX];
     if (dir) {
         snprintf(folder, sizeof folder, "%s", dir);
-    } else {
-        char exe[PATH_MAX - 32];   /* room for the suffix below */
+    } else {   /* an installed layout (<prefix>/bin, <prefix>/share/zs/console), else the build tree */
+        char exe[PATH_MAX - 32];   /* room for the suffixes below */
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
         exe[n > 0 ? n : 0] = '\0';
         char *slash = strrchr(exe, '/');
         if (slash)
             *slash = '\0';
-        snprintf(folder, sizeof folder, "%s/../../gateway/console", n > 0 ? exe : ".");
+        snprintf(folder, sizeof folder, "%s/../share/zs/console", n > 0 ? exe : ".");
+        if (!realpath(folder, real))
+            snprintf(folder, sizeof folder, "%s/../../gateway/console", n > 0 ? exe : ".");
     }
-    char real[PATH_MAX];
     if (realpath(folder, real))
         snprintf(folder, sizeof folder, "%s", real);
     else

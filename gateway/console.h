@@ -6,10 +6,11 @@
  * CONSOLE_MAX_FILE bytes, with a Content-Security-Policy that allows nothing but the
  * gateway itself (no inline script, no other origin).
  *
- * Where the files are: `gateway.console-dir` (env ZS_GATEWAY_CONSOLE_DIR); by default the
- * folder gateway/console of the source tree the binary was built in (<exe>/../../gateway/console,
- * which is build/bin/zs-gateway's layout). When the folder is missing, /console/ answers 404
- * naming the folder it looked in.
+ * Where the files are: `gateway.console-dir` (env ZS_GATEWAY_CONSOLE_DIR); by default
+ * <exe>/../share/zs/console when it exists (an installed layout, /usr/local/bin +
+ * /usr/local/share/zs/console), else the folder gateway/console of the source tree the binary
+ * was built in (<exe>/../../gateway/console: build/bin/zs-gateway's layout). When the folder is
+ * missing, /console/ answers 404 naming the folder it looked in.
  */
 #ifndef ZS_GATEWAY_CONSOLE_H
 #define ZS_GATEWAY_CONSOLE_H
