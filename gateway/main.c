@@ -5,6 +5,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "config.h"
+#include "console.h"
 #include "error.h"
 #include "guard.h"
 #include "http.h"
@@ -467,6 +468,7 @@ int main(int argc, char **argv)
         return 1;
     }
     mg_set_request_handler(ctx, "/", handler, NULL);
+    console_register(ctx);
     if (guard_start(ctx) != 0) {
         zs_errorf("cannot start the connection guard");
         mg_stop(ctx);
