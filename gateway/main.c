@@ -228,7 +228,7 @@ static int busy(request_t *r, const char *service)
 {
     return http_reply(r->conn, 503,
                       json_pack("{s:o}", "error",
-                                zs_error(ZS_SYS_TIMEOUT, "too many calls are waiting on service[%s]; retry later",
+                                zs_error(ZS_SYS_BUSY, "too many calls are waiting on service[%s]; retry later",
                                          service)),
                       "Retry-After: 1\r\n");
 }

@@ -31,7 +31,7 @@ run_once() {
   local url="http://127.0.0.1:$port"
   local -a env=(ZS_DATA_DIR="$data" ZS_GATEWAY_LISTEN="127.0.0.1:$port" ZS_LOG_LEVEL=warn
                 ZS_ADMIN_PASSWORD=bench-password ZS_CORE_READY_ROLES=broker,core,tags,gateway
-                ZS_BUS_KEYS="$data/keys" "$@")
+                ZS_BUS_KEYS="$data/keys" ZS_GATEWAY_MAX_CONNECTIONS_PER_CLIENT=64 "$@")
   for s in broker core tags events-in events-out; do
     env+=("ZS_BUS_$(echo "$s" | tr 'a-z-' 'A-Z_')=tcp://127.0.0.1:$(free_port)")
   done
