@@ -111,10 +111,11 @@ static int write_flows(zs_call_t *call, json_t *collection, const json_t *flows)
     json_array_foreach(flows, i, f) {
         char uuid[ZS_UUID_LEN + 1];
         zs_uuid_new(uuid);
-        json_t *rec = json_pack("{s:s, s:O, s:s, s:O, s:O?, s:I, s:I, s:I}", "uuid", uuid, "name",
+        json_t *rec = json_pack("{s:s, s:O, s:s, s:O, s:O?, s:I, s:b, s:I, s:I}", "uuid", uuid, "name",
                                 json_object_get(f, "name"), "collectionUuid", cuuid, "approverUuid",
                                 json_object_get(f, "approverUuid"), "approverTitle",
                                 json_object_get(f, "approverTitle"), "position", (json_int_t)i,
+                                "valid", 1,
                                 "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now);
         if (*parent)
             json_object_set_new(rec, "parentFlowUuid", json_string(parent));
@@ -215,6 +216,8 @@ static json_t *create_collection(zs_call_t *call, json_t **error)
                             "state", "Enabled", "ticketTypeUuids",
                             types ? json_incref(types) : json_array(), "createDate", (json_int_t)now,
                             "lastOpDate", (json_int_t)now);
+    if (zs_call_str(call, "projectUuid"))
+        json_object_set_new(rec, "projectUuid", json_string(zs_call_str(call, "projectUuid")));
     int rc = write_flows(call, rec, flows);
     if (rc == 0 && is_default)
         rc = clear_other_defaults(call, uuid);
@@ -320,14 +323,14 @@ static int ensure_builtin_type(zs_service_t *svc, MDB_txn *txn, void *arg)
     (void)arg;
     zs_store_t *store = zs_service_store(svc);
     json_t *old = zs_store_get(store, txn, TYPES, BUILTIN_TYPE_UUID);
-    if (old) {
-        json_decref(old);
+    bool current = old && json_object_get(old, "adminOnly");   /* older stores lack adminOnly */
+    json_decref(old);
+    if (current)
         return 0;
-    }
     int64_t now = zs_now_ms();
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:I, s:I}", "uuid", BUILTIN_TYPE_UUID, "name",
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I}", "uuid", BUILTIN_TYPE_UUID, "name",
                             BUILTIN_TYPE_NAME, "description", "built-in ticket type: create VM instances",
-                            "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now);
+                            "adminOnly", 0, "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now);
     int rc = zs_store_put(store, txn, TYPES, BUILTIN_TYPE_UUID, rec);
     json_decref(rec);
     if (rc == 0)
