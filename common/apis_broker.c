@@ -38,6 +38,7 @@ static const zs_field_t delivery_fields[] = {
 };
 static const zs_class_t delivery_class = {
     "org.zstack.header.webhook.WebhookDeliveryInventory", NULL, NULL, NULL,
+    NULL,
 };
 const zs_resource_t zs_res_webhook_delivery = {
     "WebhookDelivery", "deliveries", NULL, &delivery_class,

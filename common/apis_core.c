@@ -12,7 +12,9 @@ static const zs_field_t account_fields[] = {
     {"passwordHash", ZS_FT_STRING, false, true},
     {NULL, 0, false, false},
 };
-static const zs_class_t account_class = {"org.zstack.header.identity.AccountInventory", NULL, NULL, NULL};
+static const zs_class_t account_class = {
+    "org.zstack.header.identity.AccountInventory", NULL, NULL, NULL, "description",
+};
 const zs_resource_t zs_res_account = {
     "Account", "accounts", NULL, &account_class, "core", "AccountVO",
     account_fields, NULL,
@@ -28,7 +30,9 @@ static const zs_field_t session_fields[] = {
     {"lastOpDate", ZS_FT_TIME, false, false},
     {NULL, 0, false, false},
 };
-static const zs_class_t session_class = {"org.zstack.header.identity.SessionInventory", NULL, NULL, NULL};
+static const zs_class_t session_class = {
+    "org.zstack.header.identity.SessionInventory", NULL, NULL, NULL, NULL,
+};
 const zs_resource_t zs_res_session = {
     "Session", "sessions", NULL, &session_class, "core", "SessionVO",
     session_fields, NULL,
@@ -49,6 +53,7 @@ static const zs_field_t node_fields[] = {
 };
 static const zs_class_t node_class = {
     "org.zstack.header.managementnode.ManagementNodeInventory", NULL, NULL, NULL,
+    NULL,
 };
 const zs_resource_t zs_res_node = {
     "ManagementNode", "nodes", NULL, &node_class,
@@ -77,6 +82,7 @@ static const zs_field_t notification_fields[] = {
 };
 static const zs_class_t notification_class = {
     "org.zstack.core.notification.NotificationInventory", NULL, NULL, NULL,
+    NULL,
 };
 const zs_resource_t zs_res_notification = {
     "Notification", "notifications", NULL, &notification_class,
@@ -115,9 +121,14 @@ static const zs_field_t host_fields[] = {
     {"usedMemory", ZS_FT_INT, false, true},
     {NULL, 0, false, false},
 };
-static const zs_class_t kvm_host_class = {"org.zstack.kvm.KVMHostInventory", NULL, NULL, NULL};
+static const zs_class_t kvm_host_class = {
+    "org.zstack.kvm.KVMHostInventory", NULL, NULL, NULL, "osDistribution osRelease osVersion",
+};
 static const zs_class_t host_class = {
     "org.zstack.header.host.HostInventory", NULL, &kvm_host_class, "username",
+    "zoneUuid description cpuSockets ipmiAddress ipmiUsername ipmiPort "
+    "ipmiPowerStatus cpuStatus memoryStatus diskStatus nicStatus gpuStatus "
+    "powerSupplyStatus fanStatus raidStatus temperatureStatus architecture",
 };
 const zs_resource_t zs_res_host = {
     "Host", "hosts", NULL, &host_class, "core", "HostVO", host_fields, NULL,
@@ -125,6 +136,7 @@ const zs_resource_t zs_res_host = {
 
 static const zs_class_t capacity_class = {
     "org.zstack.header.allocator.datatypes.CpuMemoryCapacityData", NULL, NULL, NULL,
+    NULL,
 };
 static const zs_typed_t capacity_reply[] = {{"capacityData", &capacity_class}, {NULL, NULL}};
 
@@ -133,6 +145,7 @@ static const zs_class_t progress_class;
 static const zs_typed_t progress_members[] = {{"subTasks", &progress_class}, {NULL, NULL}};
 static const zs_class_t progress_class = {
     "org.zstack.header.core.progress.TaskProgressInventory", progress_members, NULL, NULL,
+    "parentUuid content opaque subTasks arguments",
 };
 static const zs_typed_t progress_reply[] = {{"inventories", &progress_class}, {NULL, NULL}};
 

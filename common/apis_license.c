@@ -23,8 +23,14 @@ static const zs_field_t record_fields[] = {
     {NULL, 0, false, false},
 };
 /* A license is a LicenseInventory; an add-on (it has modules) a LicenseAddOnInventory. */
-static const zs_class_t addon_class = {"org.zstack.license.LicenseAddOnInventory", NULL, NULL, NULL};
-static const zs_class_t license_class = {"org.zstack.license.LicenseInventory", NULL, &addon_class, "modules"};
+static const zs_class_t addon_class = {
+    "org.zstack.license.LicenseAddOnInventory", NULL, NULL, NULL, NULL,
+};
+static const zs_class_t license_class = {
+    "org.zstack.license.LicenseInventory", NULL, &addon_class, "modules",
+    "uuid user prodInfo cpuNum vmNum capacity issuedDate expiredDate uploadDate "
+    "source platformId availableHostNum availableCpuNum availableVmNum",
+};
 const zs_resource_t zs_res_license_record = {
     "LicenseRecord", "licenses", NULL, &license_class, "license", NULL,
     record_fields, NULL,
@@ -69,7 +75,9 @@ static const zs_param_t p_records[] = {
 static const zs_param_t p_any[] = {{NULL, 0, false, 0, 0, NULL}};
 
 #define LIC "org.zstack.license."
-static const zs_typed_t info_reply[] = {{"inventory", &license_class}, {"additions", &addon_class}, {NULL, NULL}};
+static const zs_typed_t info_reply[] = {
+    {"inventory", &license_class}, {"additions", &addon_class}, {NULL, NULL},
+};
 static const zs_typed_t addons_reply[] = {{"addons", &addon_class}, {NULL, NULL}};
 const zs_api_t zs_apis_license[] = {
     {"GetLicenseInfo", LIC "APIGetLicenseInfoMsg", "GET", "/licenses", NULL, ZS_API_NO_SESSION,

@@ -26,7 +26,10 @@ static const zs_field_t longjob_fields[] = {
     {"target", ZS_FT_STRING, false, true},
     {NULL, 0, false, false},
 };
-static const zs_class_t longjob_class = {"org.zstack.header.longjob.LongJobInventory", NULL, NULL, NULL};
+static const zs_class_t longjob_class = {
+    "org.zstack.header.longjob.LongJobInventory", NULL, NULL, NULL,
+    "name description jobResult targetResourceUuid executeTime",
+};
 const zs_resource_t zs_res_longjob = {
     "LongJob", "longjobs", NULL, &longjob_class, "longjob",
     "LongJobVO", longjob_fields, NULL,

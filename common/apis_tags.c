@@ -21,8 +21,12 @@ static const zs_field_t user_tag_fields[] = {
     TAG_FIELDS_COMMON,
     {NULL, 0, false, false},
 };
-static const zs_class_t system_tag_class = {"org.zstack.header.tag.SystemTagInventory", NULL, NULL, NULL};
-static const zs_class_t user_tag_class = {"org.zstack.header.tag.UserTagInventory", NULL, NULL, NULL};
+static const zs_class_t system_tag_class = {
+    "org.zstack.header.tag.SystemTagInventory", NULL, NULL, NULL, NULL,
+};
+static const zs_class_t user_tag_class = {
+    "org.zstack.header.tag.UserTagInventory", NULL, NULL, NULL, "tagPatternUuid tagPattern",
+};
 const zs_resource_t zs_res_system_tag = {
     "SystemTag", "tags", "type=System", &system_tag_class, "tags",
     "SystemTagVO", system_tag_fields, NULL,

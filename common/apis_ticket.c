@@ -39,9 +39,14 @@ static const zs_join_t ticket_joins[] = {
     {"currentFlow", "TicketFlow", "currentFlowUuid", "uuid"},
     {NULL, NULL, NULL, NULL},
 };
-static const zs_class_t request_class = {"org.zstack.ticket.entity.TicketRequest", NULL, NULL, NULL};
+static const zs_class_t request_class = {
+    "org.zstack.ticket.entity.TicketRequest", NULL, NULL, NULL, "requestName",
+};
 static const zs_typed_t ticket_members[] = {{"request", &request_class}, {NULL, NULL}};
-static const zs_class_t ticket_class = {"org.zstack.ticket.entity.TicketInventory", ticket_members, NULL, NULL};
+static const zs_class_t ticket_class = {
+    "org.zstack.ticket.entity.TicketInventory", ticket_members, NULL, NULL,
+    "description currentFlowUuid accountSystemContext",
+};
 const zs_resource_t zs_res_ticket = {
     "Ticket", "tickets", NULL, &ticket_class, "ticket", "TicketVO",
     ticket_fields, ticket_joins,
@@ -68,9 +73,11 @@ static const zs_join_t history_joins[] = {
 };
 static const zs_class_t history_class = {
     "org.zstack.ticket.entity.TicketStatusHistoryInventory", NULL, NULL, NULL,
+    "fromStatus comment operationContextType operationContext flowName",
 };
 const zs_resource_t zs_res_ticket_history = {
-    "TicketStatusHistory", "ticket_histories", NULL, &history_class, "ticket", "TicketStatusHistoryVO",
+    "TicketStatusHistory", "ticket_histories", NULL, &history_class, "ticket",
+    "TicketStatusHistoryVO",
     history_fields, history_joins,
 };
 
@@ -85,7 +92,9 @@ static const zs_field_t type_fields[] = {
     {"lastOpDate", ZS_FT_TIME, false, false},
     END_FIELDS,
 };
-static const zs_class_t type_class = {"org.zstack.ticket.entity.TicketTypeInventory", NULL, NULL, NULL};
+static const zs_class_t type_class = {
+    "org.zstack.ticket.entity.TicketTypeInventory", NULL, NULL, NULL, "description type requests",
+};
 const zs_resource_t zs_res_ticket_type = {
     "TicketType", "ticket_types", NULL, &type_class, "ticket",
     "TicketTypeVO", type_fields, NULL,
@@ -112,17 +121,22 @@ static const zs_join_t collection_joins[] = {
  * valid); a collection created for a project is an IAM2 collection. */
 static const zs_class_t iam2_flow_class = {
     "org.zstack.ticket.iam2.entity.IAM2TicketFlowInventory", NULL, NULL, NULL,
+    NULL,
 };
 static const zs_class_t flow_class = {
     "org.zstack.ticket.entity.TicketFlowInventory", NULL, &iam2_flow_class, "approverUuid",
+    "description parentFlowUuid flowContext flowContextType",
 };
 static const zs_typed_t collection_members[] = {{"flows", &flow_class}, {NULL, NULL}};
 static const zs_class_t iam2_collection_class = {
-    "org.zstack.ticket.iam2.entity.IAM2TicketFlowCollectionInventory", collection_members, NULL, NULL,
+    "org.zstack.ticket.iam2.entity.IAM2TicketFlowCollectionInventory", collection_members, NULL,
+    NULL,
+    NULL,
 };
 static const zs_class_t collection_class = {
     "org.zstack.ticket.entity.TicketFlowCollectionInventory", collection_members,
     &iam2_collection_class, "projectUuid",
+    "description status",
 };
 const zs_resource_t zs_res_ticket_flow_collection = {
     "TicketFlowCollection", "ticket_flow_collections", NULL, &collection_class, "ticket",

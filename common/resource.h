@@ -51,6 +51,11 @@ struct zs_class {
     const zs_typed_t *members;     /* typed members, terminated by {NULL}; NULL when none */
     const zs_class_t *variant;     /* the subclass of objects having `variant_field`, or NULL */
     const char *variant_field;
+    /* The class's fields (ZStack's names, space-separated) our objects may lack: not
+     * applicable here, or null (absent, rest.md) in some objects; inherited fields are the
+     * base class's to list. Every other field of the class is always present. The OpenAPI
+     * document publishes it; the SDK conformance test holds replies to it. NULL = none. */
+    const char *may_lack;
 };
 
 typedef struct zs_resource {
