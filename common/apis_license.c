@@ -24,7 +24,7 @@ static const zs_field_t record_fields[] = {
 };
 /* A license is a LicenseInventory; an add-on (it has modules) a LicenseAddOnInventory. */
 static const zs_class_t addon_class = {
-    "org.zstack.license.LicenseAddOnInventory", NULL, NULL, NULL, NULL,
+    "org.zstack.license.LicenseAddOnInventory", NULL, NULL, NULL, "hostNum",
 };
 static const zs_class_t license_class = {
     "org.zstack.license.LicenseInventory", NULL, &addon_class, "modules",

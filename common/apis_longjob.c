@@ -28,7 +28,7 @@ static const zs_field_t longjob_fields[] = {
 };
 static const zs_class_t longjob_class = {
     "org.zstack.header.longjob.LongJobInventory", NULL, NULL, NULL,
-    "name description jobResult targetResourceUuid executeTime",
+    "name description jobData jobResult targetResourceUuid executeTime",
 };
 const zs_resource_t zs_res_longjob = {
     "LongJob", "longjobs", NULL, &longjob_class, "longjob",

@@ -73,7 +73,7 @@ static const zs_join_t history_joins[] = {
 };
 static const zs_class_t history_class = {
     "org.zstack.ticket.entity.TicketStatusHistoryInventory", NULL, NULL, NULL,
-    "fromStatus comment operationContextType operationContext flowName",
+    "fromStatus comment operationContextType operationContext operatorType operatorUuid flowName",
 };
 const zs_resource_t zs_res_ticket_history = {
     "TicketStatusHistory", "ticket_histories", NULL, &history_class, "ticket",

@@ -403,6 +403,47 @@ static bool hosts_visible(zs_call_t *call, const json_t *rec)
     return false;
 }
 
+/* Hosts stored before the capacities had ZStack's names (and a hypervisor type) get them at
+ * start: collected first, rewritten after the walk. */
+static int collect_old_host(void *arg, const char *uuid, json_t *rec)
+{
+    if (!json_object_get(rec, "totalCpuCapacity"))
+        json_array_append_new(arg, json_string(uuid));
+    return 0;
+}
+
+static int upgrade_hosts(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    zs_store_t *store = zs_service_store(svc);
+    json_t *old = json_array();
+    int rc = zs_store_scan(store, txn, HOSTS, collect_old_host, old);
+    size_t i;
+    json_t *u;
+    json_array_foreach(old, i, u) {
+        json_t *rec = rc == 0 ? zs_store_get(store, txn, HOSTS, json_string_value(u)) : NULL;
+        if (!rec)
+            continue;
+        if (!json_object_get(rec, "hypervisorType"))
+            json_object_set_new(rec, "hypervisorType", json_string("KVM"));
+        set_available(rec);
+        rc = zs_store_put(store, txn, HOSTS, json_string_value(u), rec);
+        json_decref(rec);
+    }
+    if (rc == 0 && json_array_size(old))
+        zs_info("hosts: %zu records given ZStack's capacity fields", json_array_size(old));
+    json_decref(old);
+    return rc;
+}
+
+static int hosts_start(zs_service_t *svc)
+{
+    int rc = zs_service_write(svc, upgrade_hosts, NULL);
+    if (rc != 0)
+        zs_errorf("cannot upgrade the host records: %s", zs_store_strerror(rc));
+    return rc;
+}
+
 static const zs_resource_t *const resources[] = {&zs_res_host, NULL};
 
 static const zs_handler_t handlers[] = {
@@ -419,5 +460,6 @@ const zs_module_t hosts_module = {
     .name = "hosts",
     .resources = resources,
     .handlers = handlers,
+    .start = hosts_start,
     .visible = hosts_visible,
 };

@@ -1,6 +1,8 @@
 """REST-layer rules of rest.md: URLs, status codes, error bodies, limits."""
 import uuid
 
+from zstest import sha512
+
 
 def test_both_prefixes_answer(ctx):
     a = ctx.stack.request("GET", "/zstack/v1/system-tags?limit=1", headers=ctx.auth())
