@@ -6,11 +6,15 @@ the ones any reader makes: the stack's address for localhost:8080, the stack's a
 for ZStack's default `password`, build/bin for the binaries under test, and a session or
 management node uuid for the `<...>` placeholders a reader fills in. An example needing
 something a reader must make first (a license file from an issuer) is covered by
-test_license.py, not here: those are skipped by name below and counted in the output."""
+test_readme_license_examples, where the issuer's key is the one the test stack trusts (the
+README's step 2, done by zstest.Stack)."""
+import base64
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import uuid
 
 from zstest import ADMIN_PASSWORD
@@ -31,11 +35,12 @@ def localize(ctx, text):
     text = text.replace("localhost:8080", host).replace("127.0.0.1:8080", host)
     text = re.sub(r"printf password\b", "printf '%s'" % ADMIN_PASSWORD, text)
     text = re.sub(r"zs login admin password\b", "zs login admin '%s'" % ADMIN_PASSWORD, text)
-    return text.replace("build/bin/", ctx.stack.bin.rstrip("/") + "/")
+    return text.replace("build/bin/", os.path.abspath(ctx.stack.bin) + "/")
 
 
-def run_sh(ctx, script):
-    r = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
+def run_sh(ctx, script, cwd=None):
+    r = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60,
+                       cwd=cwd)
     assert r.returncode == 0, (script, r.stdout, r.stderr)
     return r.stdout
 
@@ -101,8 +106,41 @@ def test_readme_http_examples(ctx):
         r = ctx.call(method, path[len("/zstack/v1"):], json.loads(body) if body else None)
         assert r.status == 200 and "error" not in (r.body or {}), (method, path, r)
         ran += 1
-    print("README HTTP examples: %d ran, %d need a license file (test_license.py)" % (ran, skipped))
+    print("README HTTP examples: %d ran here, %d with a license file (test_readme_license_examples)" % (ran, skipped))
     assert ran >= 3, ran
+
+
+def test_readme_license_examples(ctx):
+    """Steps 1-5 of the README's license section: keygen, issue, show, install through the API,
+    delete the primary (the installation ends as Community, as test_license.py expects)."""
+    text = readme()
+    tool_examples = [re.sub(r"\s*\n\s*", " ", e) for e in
+                     re.findall(r"`((?:build/bin/)?zs-license-tool (?:keygen|issue|show) [^`]*)`", text)]
+    assert [e.split()[1] for e in tool_examples] == ["keygen", "issue", "show"], tool_examples
+    info = ctx.stack.request("GET", "/zstack/v1/licenses").body["inventory"]
+    work = tempfile.mkdtemp(prefix="zs-readme-")
+    try:
+        for ex in tool_examples:
+            tool = os.path.join(os.path.abspath(ctx.stack.bin), "zs-license-tool")
+            cmd = re.sub(r"^(?:build/bin/)?zs-license-tool", tool, ex)
+            cmd = re.sub(r"\[([^\]]*)\]", r"\1", cmd)          # the optional parts too
+            cmd = cmd.replace("<licenseRequest>", info["licenseRequest"])
+            run_sh(ctx, cmd, cwd=work)
+            if " keygen " in ex:   # step 2: the installation trusts this issuer (zstest.Stack's)
+                for f in ("issuer.key", "issuer.pub"):
+                    shutil.copy(os.path.join(ctx.stack.issuer_dir, f), os.path.join(work, "issuer", f))
+        with open(os.path.join(work, "acme.lic"), "rb") as f:
+            lic = base64.b64encode(f.read()).decode()
+        put = re.search(r"`PUT (/zstack/v1/licenses/mn/[^ `]*) (\{[^`]*updateLicense[^`]*\})`", text)
+        r = ctx.call("PUT", put.group(1)[len("/zstack/v1"):].replace("<managementNodeUuid>", info["managementNodeUuid"]),
+                     json.loads(put.group(2).replace("<base64 of acme.lic>", lic)))
+        assert r.status == 200 and r.body["inventory"]["user"] == "ACME" and r.body["inventory"]["hostNum"] == 50, r
+        delete = re.search(r"`DELETE (/zstack/v1/licenses/mn/<mn>/actions)", text).group(1)
+        r = ctx.call("DELETE", delete[len("/zstack/v1"):].replace("<mn>", info["managementNodeUuid"]))
+        assert r.status == 200, r
+        assert ctx.stack.request("GET", "/zstack/v1/licenses").body["inventory"]["licenseType"] == "Community"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # ---- `%` in query strings: a `%` not followed by two hex digits is a literal `%` -----------
