@@ -187,8 +187,8 @@ static const zs_param_t p_create_account[] = {
     {NULL, 0, false, 0, 0, NULL},
 };
 static const char *const delete_modes[] = {"Permissive", "Enforcing", NULL};
-/* oldPassword: accepted as the SDK sends it; who may change a password is decided by the
- * session (self or admin), as apis.md says. */
+/* Who may update an account is decided by the session (self or admin), as apis.md says;
+ * oldPassword, when sent, must match (ID.1000 otherwise). */
 static const zs_param_t p_update_account[] = {
     {"uuid", ZS_P_UUID, true, 0, 0, NULL},
     {"name", ZS_P_STRING, false, 1, 255, NULL},

@@ -339,6 +339,11 @@ static json_t *accounts_update(zs_call_t *call, json_t **error)
     }
     if (zs_call_str(call, "description"))
         json_object_set_new(rec, "description", json_string(zs_call_str(call, "description")));
+    const char *old_password = zs_call_str(call, "oldPassword");
+    if (old_password && !password_ok(rec, old_password)) {   /* the SDK's check, when sent */
+        json_decref(rec);
+        return zs_call_fail(call, error, ZS_ID_AUTH, "oldPassword does not match the account's password");
+    }
     if (zs_call_str(call, "password")) {
         char hash[crypto_pwhash_STRBYTES];
         if (password_hash(zs_call_str(call, "password"), hash) != 0) {

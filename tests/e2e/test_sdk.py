@@ -377,6 +377,12 @@ def test_password_sent_to_create_is_what_login_sends(ctx):
     assert login(sha512(hexpw)).status == 503            # no second hashing on either side
     assert login("the user's password").status == 503
     plain = "not-a-digest-at-all"
-    r = ctx.call("PUT", "/accounts/" + r.body["inventory"]["uuid"], {"updateAccount": {"password": plain}})
+    inv_uuid = r.body["inventory"]["uuid"]
+    r = ctx.call("PUT", "/accounts/" + inv_uuid, {"updateAccount": {"password": plain}})
     assert r.status == 200, r
     assert login(plain).status == 200 and login(hexpw).status == 503
+    # oldPassword, when sent, must be the current one
+    r = ctx.call("PUT", "/accounts/" + inv_uuid, {"updateAccount": {"password": hexpw, "oldPassword": "wrong"}})
+    assert r.status == 503 and r.error["code"] == "ID.1000", r
+    r = ctx.call("PUT", "/accounts/" + inv_uuid, {"updateAccount": {"password": hexpw, "oldPassword": plain}})
+    assert r.status == 200 and login(hexpw).status == 200, r
