@@ -85,8 +85,16 @@ def test_tags_down_cleanup_goes_through_a_gc_job(ctx):
         # svc-gc dies (-9): once the core declares its node dead, the new svc-gc adopts the job
         ctx.stack.kill("gc")
         ctx.stack.start("gc")
-        adopted = wait_for(lambda: (lambda j: j if j["managementNodeUuid"] != job["managementNodeUuid"] else None)(
-            _job(ctx, job["uuid"])), 15, "the job to be adopted by the new svc-gc")
+
+        def adopted_job():
+            # the new svc-gc may not be listening yet: its APIs answer 503 until it is
+            r = ctx.get("/gc-jobs/" + job["uuid"])
+            if r.status == 503:
+                return None
+            assert r.status == 200, r
+            j = r.body["inventories"][0]
+            return j if j["managementNodeUuid"] != job["managementNodeUuid"] else None
+        adopted = wait_for(adopted_job, 15, "the job to be adopted by the new svc-gc")
         live_gc = {n["uuid"] for n in ctx.get("/management-nodes?q=role=gc").body["inventories"]}
         assert adopted["managementNodeUuid"] in live_gc, (adopted, live_gc)
         assert job["managementNodeUuid"] not in live_gc
