@@ -386,3 +386,45 @@ def test_password_sent_to_create_is_what_login_sends(ctx):
     assert r.status == 503 and r.error["code"] == "ID.1000", r
     r = ctx.call("PUT", "/accounts/" + inv_uuid, {"updateAccount": {"password": hexpw, "oldPassword": plain}})
     assert r.status == 200 and login(hexpw).status == 200, r
+
+
+def test_add_kvm_host_has_the_hosts_semantics(ctx):
+    """AddKVMHost (the SDK's way to add a host): a host like AddHost's, KVM-typed, keeping the
+    SSH user and port and nothing of the password; UpdateHost moves its managementIp."""
+    ip = "127.77.%d.%d" % tuple(uuid.uuid4().bytes[:2])
+    params = {"name": "kvm-" + rand()[:6], "managementIp": ip, "clusterUuid": rand(), "zoneUuid": rand(),
+              "username": "root", "password": "ssh-secret-" + rand(), "cpuNum": 8, "totalMemory": 2 ** 34}
+    r = ctx.call("POST", "/hosts/kvm", {"params": params}, wait=False)
+    r = ctx.poll(r.body["location"], headers=SCHEMA)
+    assert r.status == 200 and r.body["schema"] == {"inventory": "org.zstack.kvm.KVMHostInventory"}, r
+    inv = r.body["inventory"]
+    assert (inv["hypervisorType"], inv["username"], inv["sshPort"]) == ("KVM", "root", 22), inv
+    assert (inv["totalCpuCapacity"], inv["availableCpuCapacity"]) == (80, 80), inv
+    assert (inv["totalMemoryCapacity"], inv["availableMemoryCapacity"]) == (2 ** 34, 2 ** 34), inv
+    assert params["password"] not in json.dumps(ctx.get("/hosts/" + inv["uuid"]).body)
+    r = ctx.call("POST", "/hosts/kvm", {"params": dict(params, name="again")})
+    assert r.status == 503 and ip in r.error["details"], r          # one host per managementIp
+    for hv, cpus in (("KVM", 80), ("ESX", 0)):
+        r = ctx.get("/hosts/capacities/cpu-memory?hostUuids=%s&hypervisorType=%s" % (inv["uuid"], hv))
+        assert r.status == 200 and r.body["totalCpu"] == cpus, (hv, r)
+    moved = "127.78.%d.%d" % tuple(uuid.uuid4().bytes[:2])
+    r = ctx.call("PUT", "/hosts/%s/actions" % inv["uuid"], {"updateHost": {"managementIp": moved}})
+    assert r.status == 200 and r.body["inventory"]["managementIp"] == moved, r
+    r = ctx.call("PUT", "/hosts/%s/actions" % inv["uuid"], {"updateHost": {"managementIp": "not an ip!"}})
+    assert r.status == 400 and "managementIp" in r.error["details"], r
+    assert ctx.call("DELETE", "/hosts/" + inv["uuid"]).status == 200
+
+
+def test_clean_long_job_follows_delete_rules(ctx):
+    """CleanLongJob removes a finished job's record; a job still running is refused."""
+    r = ctx.call("POST", "/longjobs", {"params": {"jobName": "APICreateSystemTagMsg",
+                                                  "jobData": json.dumps({"resourceType": "VmInstanceVO",
+                                                                         "resourceUuid": rand(), "tag": "lj::clean"})}})
+    assert r.status == 200, r
+    juuid = r.body["inventory"]["uuid"]
+    wait_for(lambda: ctx.get("/longjobs/" + juuid).body["inventories"][0]["state"] == "Succeeded", 30, "the job")
+    r = ctx.call("PUT", "/longjobs/%s/actions" % juuid, {"cleanLongJob": {}})
+    assert r.status == 200 and r.body == {}, r
+    assert ctx.get("/longjobs/" + juuid).body["inventories"] == []
+    r = ctx.call("PUT", "/longjobs/%s/actions" % rand(), {"cleanLongJob": {}})
+    assert r.status == 200, r   # unknown: already clean
