@@ -328,12 +328,24 @@ static void name_value(json_t *schema, const json_t *v, const zs_class_t *k, cha
     }
 }
 
+const zs_typed_t *zs_api_typed(const zs_api_t *api, zs_typed_t buf[3])
+{
+    if (api->typed)
+        return api->typed;
+    const zs_class_t *inv = api->resource ? api->resource->klass : NULL;
+    if (!inv)
+        return NULL;
+    buf[0] = (zs_typed_t){"inventory", inv};
+    buf[1] = (zs_typed_t){"inventories", inv};
+    buf[2] = (zs_typed_t){NULL, NULL};
+    return buf;
+}
+
 json_t *zs_api_schema(const zs_api_t *api, const json_t *result)
 {
     json_t *schema = json_object();
-    const zs_class_t *inv = api->resource ? api->resource->klass : NULL;
-    const zs_typed_t defaults[] = {{"inventory", inv}, {"inventories", inv}, {NULL, NULL}};
-    const zs_typed_t *typed = api->typed ? api->typed : inv ? defaults : NULL;
+    zs_typed_t buf[3];
+    const zs_typed_t *typed = zs_api_typed(api, buf);
     char path[SCHEMA_MAX_PATH];
     for (const zs_typed_t *m = typed; m && m->field; m++) {
         int n = snprintf(path, sizeof path, "%s", m->field);

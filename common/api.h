@@ -116,6 +116,10 @@ int zs_api_validate(const zs_api_t *api, json_t *params, json_t **error);
  * "inventory.request[0]": "org.zstack.ticket.entity.TicketRequest"}. */
 json_t *zs_api_schema(const zs_api_t *api, const json_t *result);
 
+/* The reply members of `api` that hold typed objects: api->typed, or else "inventory" and
+ * "inventories" of its resource's class, written into `buf`. NULL when the reply has none. */
+const zs_typed_t *zs_api_typed(const zs_api_t *api, zs_typed_t buf[3]);
+
 /* The parameter named `name` of `api`, or NULL. */
 const zs_param_t *zs_api_param(const zs_api_t *api, const char *name);
 

@@ -122,13 +122,8 @@ static void add_class(json_t *classes, const zs_class_t *k, int depth)
 static json_t *reply_classes(const zs_api_t *a, json_t *classes)
 {
     json_t *typed = json_object();
-    const zs_class_t *inv = a->resource ? a->resource->klass : NULL;
-    if (a->typed) {
-        add_members(classes, typed, a->typed, 0);
-    } else if (inv) {
-        const zs_typed_t defaults[] = {{"inventory", inv}, {"inventories", inv}, {NULL, NULL}};
-        add_members(classes, typed, defaults, 0);
-    }
+    zs_typed_t buf[3];
+    add_members(classes, typed, zs_api_typed(a, buf), 0);
     return typed;
 }
 
