@@ -164,11 +164,14 @@ def test_tags_and_gc_both_down_the_cleanup_waits_in_the_outbox(ctx):
                  in open(log, errors="replace").read(), 10, "the core to give up its first attempt")
     finally:
         ctx.stack.start("gc")
-    # the core keeps the cleanup in its own store and retries (cleanup.retry 2 s in the
-    # harness): once svc-gc is back, the job appears
-    jobs = wait_for(lambda: _gc_jobs_for(ctx, acc), 15, "the GC job made from the core's outbox")
-    assert len(jobs) == 1 and jobs[0]["runnerClass"] == "tags:DeleteResourceTags", jobs
-    ctx.stack.start("tags")
+    try:
+        # the core keeps the cleanup in its own store and retries (cleanup.retry 2 s in the
+        # harness): once svc-gc is back, the job appears (svc-gc answers 503 until it listens)
+        jobs = wait_for(lambda: ctx.get("/gc-jobs").status == 200 and _gc_jobs_for(ctx, acc), 15,
+                        "the GC job made from the core's outbox")
+        assert len(jobs) == 1 and jobs[0]["runnerClass"] == "tags:DeleteResourceTags", jobs
+    finally:   # later tests need svc-tags, whatever happened here
+        ctx.stack.start("tags")
     ctx.stack.wait_ready()
     wait_for(lambda: _job(ctx, jobs[0]["uuid"])["status"] == "Done", 10, "the GC job to be Done")
     assert _tags_of(ctx, acc) == []
