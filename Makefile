@@ -13,7 +13,8 @@ BIN      = $(BUILD)/bin
 # Debian packages the build, the tests and the bench need.
 DEB_PKGS = build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev \
            libcivetweb-dev libjansson-dev libcurl4-openssl-dev libsodium-dev check \
-           python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils
+           python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils \
+           docker-compose python3-yaml nodejs util-linux iproute2
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -68,6 +69,10 @@ deps:
 	  echo "installing:" $$missing; \
 	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi; \
+	if ! command -v npm >/dev/null; then \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; \
 	fi
 deps-check:
 	@pkg-config --exists $(PKGS) && [ -f /usr/include/civetweb.h ] || $(MAKE) --no-print-directory deps

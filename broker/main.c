@@ -1,6 +1,7 @@
 /* zs-broker — the job broker: owns every async API job (jobs.h), delivers webhooks
  * (outbox.h), and runs the event proxy every process publishes to and subscribes from. */
 #include "config.h"
+#include "identity.h"
 #include "jobs.h"
 #include "log.h"
 #include "node.h"
@@ -18,6 +19,12 @@ static int start_proxy(void)
     const char *in = zs_config_endpoints("events-in"), *out = zs_config_endpoints("events-out");
     if (zs_node_prepare_endpoint(in) != 0 || zs_node_prepare_endpoint(out) != 0)
         return -1;
+    char why[1500];   /* a second broker must not take over the live event endpoints */
+    if (zs_identity_claim_endpoint(in, "zs-broker", why, sizeof why) != 0 ||
+        zs_identity_claim_endpoint(out, "zs-broker", why, sizeof why) != 0) {
+        zs_errorf("refusing to start: %s", why);
+        return -1;
+    }
     proxy = zactor_new(zproxy, NULL);
     if (!proxy)
         return -1;

@@ -53,6 +53,20 @@ size_t zs_api_count(void)
     return nflat;
 }
 
+size_t zs_api_services(const char **names, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < zs_api_count() && n < max; i++) {
+        const char *s = zs_api_at(i)->service;
+        bool seen = strcmp(s, "*") == 0;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = strcmp(names[k], s) == 0;
+        if (!seen)
+            names[n++] = s;
+    }
+    return n;
+}
+
 const zs_api_t *zs_api_at(size_t i)
 {
     pthread_once(&flat_once, flatten);

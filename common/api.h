@@ -95,6 +95,9 @@ extern const zs_resource_t *const zs_resources_core[], *const zs_resources_tags[
 /* Every API of the suite: the number of rows, and row i (0 <= i < count). */
 size_t zs_api_count(void);
 const zs_api_t *zs_api_at(size_t i);
+/* The services that own APIs (every one a process with its own store: "core", "tags",
+ * "broker"...), each once, in table order, into names (at most max). Returns how many. */
+size_t zs_api_services(const char **names, size_t max);
 
 /* The API named `name`: simple name ("CreateSystemTag"), ZStack class name
  * ("org.zstack.header.tag.APICreateSystemTagMsg") or simple class name

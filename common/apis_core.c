@@ -248,6 +248,8 @@ const zs_api_t zs_apis_core[] = {
     {"Ping", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "*", p_any, ZS_REPLY_OTHER, NULL, NULL},
     {"Exists", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "*", p_any, ZS_REPLY_OTHER, NULL, NULL},
     {"QueryValues", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "*", p_any, ZS_REPLY_OTHER, NULL, NULL},
+    /* A chunk of a consistent copy of the service's store, for backups (store_copy.h). */
+    {"CopyStore", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "*", p_any, ZS_REPLY_OTHER, NULL, NULL},
     /* Task progress (apis.md §4, svc-core/progress.c). Report/Finish are bus only: any
      * service reports steps of the API call (apiId) it serves, and says when it is over. */
     {"GetTaskProgress", "org.zstack.header.core.progress.APIGetTaskProgressMsg", "GET",

@@ -1,4 +1,4 @@
-/* config.c — see config.h. A small fixed table: the configuration is a few dozen keys. */
+/* config.c — see config.h. Small fixed tables: the configuration is a few dozen keys. */
 #include "config.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -6,8 +6,11 @@
 #include <string.h>
 
 #define MAX_KEYS 256
-static struct { char *key, *value; } table[MAX_KEYS];
-static int nkeys;
+typedef struct {
+    struct { char *key, *value; } rows[MAX_KEYS];
+    int n;
+} layer_t;
+static layer_t flags, file, defaults;
 
 static char *trim(char *s)
 {
@@ -19,26 +22,63 @@ static char *trim(char *s)
     return s;
 }
 
-void zs_config_set(const char *key, const char *value)
+static void put(layer_t *l, const char *key, const char *value)
 {
-    for (int i = 0; i < nkeys; i++)
-        if (strcmp(table[i].key, key) == 0) {
-            free(table[i].value);
-            table[i].value = strdup(value);
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->rows[i].key, key) == 0) {
+            free(l->rows[i].value);
+            l->rows[i].value = strdup(value);
             return;
         }
-    if (nkeys == MAX_KEYS)
+    if (l->n == MAX_KEYS)
         return;
-    table[nkeys].key = strdup(key);
-    table[nkeys].value = strdup(value);
-    nkeys++;
+    l->rows[l->n].key = strdup(key);
+    l->rows[l->n].value = strdup(value);
+    l->n++;
+}
+
+static const char *find(const layer_t *l, const char *key)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->rows[i].key, key) == 0)
+            return l->rows[i].value;
+    return NULL;
+}
+
+static void clear(layer_t *l)
+{
+    for (int i = 0; i < l->n; i++) {
+        free(l->rows[i].key);
+        free(l->rows[i].value);
+    }
+    l->n = 0;
+}
+
+void zs_config_set(const char *key, const char *value) { put(&flags, key, value); }
+void zs_config_default(const char *key, const char *value) { put(&defaults, key, value); }
+
+void zs_config_reset(void)
+{
+    clear(&flags);
+    clear(&file);
+    clear(&defaults);
+}
+
+/* Cuts a comment: ';' or '#' at the start or after whitespace. */
+static void strip_comment(char *s)
+{
+    for (char *p = s; *p; p++)
+        if ((*p == ';' || *p == '#') && (p == s || isspace((unsigned char)p[-1]))) {
+            *p = '\0';
+            return;
+        }
 }
 
 int zs_config_load(const char *path)
 {
     if (!path)
         path = getenv("ZS_CONFIG");
-    if (!path)
+    if (!path || !*path)
         return 0;
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -49,12 +89,19 @@ int zs_config_load(const char *path)
     int lineno = 0, rc = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            fprintf(stderr, "config: %s:%d: line longer than %zu bytes\n", path, lineno,
+                    sizeof line - 1);
+            rc = -1;
+            break;
+        }
+        strip_comment(line);
         char *s = trim(line);
-        if (!*s || *s == '#' || *s == ';')
+        if (!*s)
             continue;
         if (*s == '[') {
             char *end = strchr(s, ']');
-            if (!end || end - s - 1 >= (long)sizeof section) {
+            if (!end || end[1] || end - s - 1 >= (long)sizeof section) {
                 fprintf(stderr, "config: %s:%d: bad section\n", path, lineno);
                 rc = -1;
                 break;
@@ -64,7 +111,7 @@ int zs_config_load(const char *path)
             continue;
         }
         char *eq = strchr(s, '=');
-        if (!eq) {
+        if (!eq || eq == s) {
             fprintf(stderr, "config: %s:%d: expected key = value\n", path, lineno);
             rc = -1;
             break;
@@ -72,7 +119,7 @@ int zs_config_load(const char *path)
         *eq = '\0';
         char key[300];
         snprintf(key, sizeof key, "%s%s%s", section, *section ? "." : "", trim(s));
-        zs_config_set(key, trim(eq + 1));
+        put(&file, key, trim(eq + 1));
     }
     fclose(f);
     return rc;
@@ -80,17 +127,18 @@ int zs_config_load(const char *path)
 
 const char *zs_config_get(const char *key, const char *fallback)
 {
+    const char *v = find(&flags, key);
+    if (v)
+        return v;
     char env[300] = "ZS_";
     size_t n = 3;
     for (const char *k = key; *k && n < sizeof env - 1; k++)
         env[n++] = (*k == '.' || *k == '-') ? '_' : (char)toupper((unsigned char)*k);
     env[n] = '\0';
-    const char *v = getenv(env);
-    if (v)
+    if ((v = getenv(env)))
         return v;
-    for (int i = 0; i < nkeys; i++)
-        if (strcmp(table[i].key, key) == 0)
-            return table[i].value;
+    if ((v = find(&file, key)) || (v = find(&defaults, key)))
+        return v;
     return fallback;
 }
 
@@ -126,6 +174,56 @@ const char *zs_config_endpoints(const char *service)
         return v;
     char def[1200];
     snprintf(def, sizeof def, "ipc://%s/bus/%s.ipc", zs_config_data_dir(), service);
-    zs_config_set(key, def);   /* remembered so the pointer stays valid */
+    zs_config_default(key, def);   /* remembered so the pointer stays valid */
     return zs_config_get(key, NULL);
+}
+
+/* The host part of one endpoint into out ("" for this host: ipc://, loopback). */
+static void endpoint_host(const char *ep, size_t len, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (len < 6 || strncmp(ep, "tcp://", 6) != 0)
+        return;
+    const char *h = ep + 6, *end = ep + len, *stop = end;
+    if (*h == '[') {   /* [v6]:port */
+        const char *close = memchr(h, ']', (size_t)(end - h));
+        stop = close ? close + 1 : end;
+    } else {
+        for (const char *p = h; p < end; p++)
+            if (*p == ':')
+                stop = p;
+    }
+    snprintf(out, size, "%.*s", (int)(stop - h), h);
+    if (strncmp(out, "127.", 4) == 0 || strcmp(out, "localhost") == 0 || strcmp(out, "[::1]") == 0)
+        out[0] = '\0';
+}
+
+int zs_config_check_topology(const char *const *stateful, char *why, size_t size)
+{
+    for (const char *const *s = stateful; *s; s++) {
+        const char *list = zs_config_endpoints(*s);
+        char first[256] = "", host[256];
+        bool have_first = false;
+        for (const char *p = list; *p;) {
+            size_t len = strcspn(p, ",");
+            const char *ep = p;
+            while (len && isspace((unsigned char)*ep))
+                ep++, len--;
+            endpoint_host(ep, len, host, sizeof host);
+            if (!have_first) {
+                snprintf(first, sizeof first, "%s", host);
+                have_first = true;
+            } else if (strcmp(first, host) != 0) {
+                snprintf(why, size, "bus.%s = %s names instances on two hosts (%s, %s): a stateful "
+                         "service has exactly one store, so all its instances must share it on one "
+                         "host (see docs/deployment.md); run one instance and let the orchestrator "
+                         "move it", *s, list, *first ? first : "this host", *host ? host : "this host");
+                return -1;
+            }
+            p += strcspn(p, ",");
+            if (*p)
+                p++;
+        }
+    }
+    return 0;
 }

@@ -1,11 +1,13 @@
 /* node.c — see node.h. */
 #include "node.h"
+#include "api.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "uuid.h"
 #include <czmq.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,7 +23,56 @@ struct zs_node {
 static void usage(const char *process)
 {
     fprintf(stderr, "usage: %s [--config FILE] [--bind ENDPOINT] [--listen HOST:PORT] "
-                    "[--data-dir DIR]\n", process);
+                    "[--data-dir DIR] [--check]\n", process);
+}
+
+/* --check: asks the instance this configuration describes (its bind endpoint, a wildcard
+ * address read as loopback) for "Ping" and exits 0 when it answers within 3 s, else 1. */
+static void check_and_exit(const char *process, const char *role)
+{
+    char key[96], ep[1024];
+    snprintf(key, sizeof key, "bus.%s.bind", role);
+    const char *bind = zs_config_get(key, NULL);
+    if (bind)
+        snprintf(ep, sizeof ep, "%s", bind);
+    else
+        snprintf(ep, sizeof ep, "%.*s", (int)strcspn(zs_config_endpoints(role), ","),
+                 zs_config_endpoints(role));
+    char *wild = strstr(ep, "://0.0.0.0:") ? strstr(ep, "0.0.0.0:") : strstr(ep, "://*:") ? strstr(ep, "*:") : NULL;
+    if (wild) {
+        char port[32];
+        snprintf(port, sizeof port, "%s", strchr(wild, ':'));
+        snprintf(wild, sizeof ep - (size_t)(wild - ep), "127.0.0.1%s", port);
+    }
+    snprintf(key, sizeof key, "bus.%s", role);
+    zs_config_set(key, ep);
+    zs_bus_t *bus = zs_bus_new();
+    json_t *error = NULL, *res = bus ? zs_bus_request(bus, role, "Ping", NULL, json_object(), 3000, &error) : NULL;
+    const char *why = json_string_value(json_object_get(error, "details"));
+    if (res)
+        printf("%s at %s: ok\n", process, ep);
+    else
+        fprintf(stderr, "%s at %s: %s\n", process, ep, why ? why : "no answer");
+    json_decref(res);
+    json_decref(error);
+    zs_bus_destroy(&bus);
+    zsys_shutdown();
+    exit(res ? 0 : 1);
+}
+
+/* Refuses a configuration that gives a stateful service instances on several hosts (each
+ * would write its own store: exactly-once and queries would be lost). Every process checks
+ * every service, so a wrong setting stops the whole stack at once, loudly. */
+static int check_topology(const char *process)
+{
+    const char *stateful[64];
+    stateful[zs_api_services(stateful, 63)] = NULL;
+    char why[1500];
+    if (zs_config_check_topology(stateful, why, sizeof why) != 0) {
+        fprintf(stderr, "%s: refusing to start: %s\n", process, why);
+        return -1;
+    }
+    return 0;
 }
 
 int zs_node_init(const char *process, int argc, char **argv)
@@ -29,7 +80,12 @@ int zs_node_init(const char *process, int argc, char **argv)
     const char *config = NULL;
     const char *role = strncmp(process, "zs-", 3) == 0 ? process + 3 : process;
     zs_log_init(process);
+    bool check = false;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--check") == 0 && strcmp(role, "gateway") != 0) {
+            check = true;
+            continue;
+        }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         char key[96];
         if (!v) {
@@ -53,6 +109,10 @@ int zs_node_init(const char *process, int argc, char **argv)
     }
     if (zs_config_load(config) != 0)
         return -1;
+    if (check_topology(process) != 0)
+        return -1;
+    if (check)
+        check_and_exit(process, role);
     zsys_handler_set(NULL);   /* we handle SIGINT/SIGTERM ourselves */
     zsys_set_linger(0);
     return 0;

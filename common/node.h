@@ -13,10 +13,14 @@
 
 typedef struct zs_node zs_node_t;
 
-/* Parses [--config FILE] [--bind ENDPOINT] [--listen HOST:PORT] [--data-dir DIR], loads the
- * configuration (flags override the file; ZS_* variables override both), starts logging as
- * `process` ("zs-tags"), turns off CZMQ's own signal handling. Returns 0, or -1 after
- * printing usage. --bind sets bus.<role>.bind where role is process without "zs-". */
+/* Parses [--config FILE] [--bind ENDPOINT] [--listen HOST:PORT] [--data-dir DIR] [--check],
+ * loads the configuration (flags > ZS_* variables > the file > defaults, config.h), refuses
+ * a configuration that puts a stateful service on several hosts (docs/deployment.md),
+ * starts logging as `process` ("zs-tags"), turns off CZMQ's own signal handling. Returns 0,
+ * or -1 after printing why. --bind sets bus.<role>.bind where role is process without "zs-".
+ * --check (services only: the health probe of containers) does not return: it asks the
+ * instance at this configuration's bind endpoint for "Ping" and exits 0 (answered within
+ * 3 s) or 1. */
 int zs_node_init(const char *process, int argc, char **argv);
 
 /* Creates the directory of an ipc:// endpoint (nothing for tcp://). 0 or -1. */

@@ -6,7 +6,9 @@
 #include "events.h"
 #include "log.h"
 #include "node.h"
+#include "identity.h"
 #include "pack.h"
+#include "store_copy.h"
 #include "uuid.h"
 #include <errno.h>
 #include <signal.h>
@@ -49,6 +51,7 @@ static void on_signal(int sig)
 }
 
 zs_store_t *zs_service_store(zs_service_t *svc) { return svc->store; }
+const char *zs_service_name(const zs_service_t *svc) { return svc->def->name; }
 zs_bus_t *zs_service_bus(zs_service_t *svc) { return svc->bus; }
 const char *zs_service_node(zs_service_t *svc) { return zs_node_uuid(svc->node); }
 void *zs_service_data(zs_service_t *svc) { return svc->data; }
@@ -414,6 +417,8 @@ static zs_handler_fn *builtin(const char *api)
         return builtin_query_values;
     if (strcmp(api, "Ping") == 0)
         return builtin_ping;
+    if (strcmp(api, "CopyStore") == 0)
+        return zs_store_copy_handle;   /* backups through the owner (store_copy.h) */
     return NULL;
 }
 
@@ -698,8 +703,17 @@ int zs_service_write(zs_service_t *svc, int (*fn)(zs_service_t *, MDB_txn *, voi
 
 static int setup(zs_service_t *svc, const char *bind)
 {
-    char dir[1024];
+    char dir[1024], process[64], why[1500];
     snprintf(dir, sizeof dir, "%s/%s", zs_config_data_dir(), svc->def->name);
+    snprintf(process, sizeof process, "zs-%s", svc->def->name);
+    int prepared = zs_node_prepare_endpoint(bind);
+    if (prepared != 0)
+        snprintf(why, sizeof why, "cannot create the directory of %s", bind);
+    if (prepared != 0 || zs_identity_claim_store(dir, process, why, sizeof why) != 0 ||
+        zs_identity_claim_endpoint(bind, process, why, sizeof why) != 0) {
+        zs_errorf("refusing to start: %s", why);
+        return -1;
+    }
     const zs_resource_t *resources[128];
     size_t n = 0;
     FOREACH_MODULE(svc, m)
@@ -720,7 +734,7 @@ static int setup(zs_service_t *svc, const char *bind)
     svc->router = zsock_new(ZMQ_ROUTER);
     zs_bus_tune(svc->router);
     zsock_set_router_mandatory(svc->router, 1);
-    if (zs_node_prepare_endpoint(bind) != 0 || zsock_bind(svc->router, "%s", bind) < 0) {
+    if (zsock_bind(svc->router, "%s", bind) < 0) {
         zs_errorf("cannot bind %s: %s", bind, zmq_strerror(zmq_errno()));
         return -1;
     }

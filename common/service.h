@@ -90,6 +90,8 @@ typedef struct {
 int zs_service_main(const zs_service_def_t *def, int argc, char **argv);
 
 zs_store_t *zs_service_store(zs_service_t *svc);
+/* The service's name ("tags"). Borrowed. */
+const char *zs_service_name(const zs_service_t *svc);
 /* The loop thread's bus client, for calls to other services. */
 zs_bus_t *zs_service_bus(zs_service_t *svc);
 /* This process's management node uuid. Borrowed. */

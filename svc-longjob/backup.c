@@ -1,28 +1,34 @@
-/* backup.c — hot, consistent copy of every service's LMDB store (APIBackupDatabaseMsg).
+/* backup.c — hot, consistent copy of every service's LMDB store (APIBackupDatabaseMsg),
+ * made by the stores' owners.
  *
- * Every directory <data dir>/<service>/ holding a data.mdb is a store. LMDB environments
- * are multi-process safe, so each one is opened read-only here while its service keeps
- * writing, and mdb_env_copy2(MDB_CP_COMPACT) copies one consistent snapshot of it (a read
- * transaction) — this service's own store through its open handle instead (LMDB forbids
- * opening one environment twice in a process). Stores are copied into
- * <target>.partial-<job uuid>; only when all are there is a MANIFEST written and the
- * directory renamed to <target>, so a directory named <target> is always a complete backup.
- * One store at a time, cancellable between stores; longjob.backup-step-delay-ms (default 0,
- * for tests only) waits before each store so a test can cancel or kill a backup midway.
- * Backups of this process run one after the other (an environment opened twice in one
- * process would lose its locks when either closes).
+ * Every service that owns APIs owns one store. The job asks each of them over the bus for a
+ * consistent copy of its own store (CopyStore, common/store_copy.h: the owner copies one read
+ * snapshot with mdb_env_copyfd2 and ships it in chunks of at most 512 KiB, with its SHA-256),
+ * so it never opens another process's environment: services may run on other hosts, in
+ * other PID namespaces, with their own data directories. A store that cannot be fetched
+ * (service unreachable, copy failed, checksum mismatch) fails the job, naming the store.
+ * Stores are written into <target>.partial-<job uuid> (directories 0700, files 0600: a
+ * backup holds every account's password hash); only when all are there is a MANIFEST written
+ * and the directory renamed to <target>, so a directory named <target> is always a complete
+ * backup. One store at a time, cancellable between chunks; longjob.backup-step-delay-ms
+ * (default 0, tests only) waits before each store so a test can cancel or kill a backup
+ * midway. Backups of this process run one after the other.
  */
 #define _GNU_SOURCE
+#include "api.h"
 #include "clock.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"
 #include "longjob.h"
+#include "store_copy.h"
+#include "uuid.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,71 +66,125 @@ static int mkdir_p(const char *path)
     for (char *p = tmp + 1; *p; p++)
         if (*p == '/') {
             *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
                 return errno;
             *p = '/';
         }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? errno : 0;
+    return mkdir(tmp, 0700) != 0 && errno != EEXIST ? errno : 0;
 }
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Names of the stores under the data directory, sorted (new array). */
-static json_t *list_stores(void)
+#define CHUNK_TRIES 3   /* a chunk whose reply is lost is asked for again (same offset) */
+
+/* Asks the owner of store `name` for chunk `offset` of the job's copy. The reply body (new
+ * reference), or NULL with *error naming the store. */
+static json_t *fetch_chunk(const backup_t *b, const char *name, const char *copy_id,
+                           int64_t offset, json_t **error)
 {
-    json_t *names = json_array();
-    DIR *d = opendir(zs_config_data_dir());
-    if (!d)
-        return names;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "backups") == 0)
-            continue;
-        char path[1200];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s/data.mdb", zs_config_data_dir(), e->d_name);
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            json_array_append_new(names, json_string(e->d_name));
+    json_t *err = NULL;
+    for (int i = 0; i < CHUNK_TRIES; i++) {
+        json_decref(err);
+        err = NULL;
+        json_t *res = zs_bus_request(b->bus, name, "CopyStore", NULL,
+                                     json_pack("{s:s, s:I}", "job", copy_id, "offset", (json_int_t)offset),
+                                     zs_config_int("longjob.backup-chunk-timeout-ms", 60000), &err);
+        if (res)
+            return res;
+        const char *code = json_string_value(json_object_get(err, "code"));
+        if (!code || strcmp(code, ZS_SYS_TIMEOUT) != 0)
+            break;   /* the owner answered a refusal: asking again would get the same */
     }
-    closedir(d);
-    size_t n = json_array_size(names);
-    json_t **items = calloc(n + 1, sizeof *items);
-    for (size_t i = 0; i < n; i++)
-        items[i] = json_incref(json_array_get(names, i));
-    qsort(items, n, sizeof *items, by_name);
-    json_array_clear(names);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(names, items[i]);
-    free(items);
-    return names;
+    *error = zs_error(ZS_SYS_FAILED, "copying store %s failed: %s", name,
+                      json_string_value(json_object_get(err, "details")) ?
+                      json_string_value(json_object_get(err, "details")) : "no answer");
+    json_decref(err);
+    return NULL;
 }
 
-/* Copies store `name` into dest (created). 0 or an LMDB/errno code. */
-static int copy_store(const backup_t *b, const char *name, const char *dest)
+/* Fetches the owner's copy of store `name` into dest/data.mdb (created 0600) and checks its
+ * SHA-256. 0, 1 cancelled, or -1 with *error. *bytes gets the size. */
+static int copy_store(const backup_t *b, const char *name, const char *dest, int64_t *bytes,
+                      json_t **error)
 {
-    if (strcmp(name, "longjob") == 0 && b->own_store)
-        return zs_store_backup(b->own_store, dest);
     int rc = mkdir_p(dest);
-    if (rc)
-        return rc;
-    char dir[1200];
-    snprintf(dir, sizeof dir, "%s/%s", zs_config_data_dir(), name);
-    MDB_env *env;
-    if ((rc = mdb_env_create(&env)) != 0)
-        return rc;
-    rc = mdb_env_set_maxdbs(env, 1024);
-    if (rc == 0)
-        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
-    int dead = 0;   /* reader slots of a backup killed midway would pin old pages for good */
-    if (rc == 0 && mdb_reader_check(env, &dead) == 0 && dead > 0)
-        zs_warn("store %s: cleared %d stale reader slots", name, dead);
-    if (rc == 0)
-        rc = mdb_env_copy2(env, dest, MDB_CP_COMPACT);
-    mdb_env_close(env);
-    return rc;
+    char file[1400];
+    snprintf(file, sizeof file, "%s/data.mdb", dest);
+    int fd = rc ? -1 : open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        *error = zs_error(ZS_SYS_FAILED, "copying store %s failed: cannot create %s: %s", name,
+                          file, strerror(rc ? rc : errno));
+        return -1;
+    }
+    char copy_id[ZS_UUID_LEN + 1];   /* fresh per attempt: never an older attempt's copy */
+    zs_uuid_new(copy_id);
+    crypto_hash_sha256_state sum;
+    crypto_hash_sha256_init(&sum);
+    static unsigned char raw[ZS_STORE_COPY_CHUNK];
+    int64_t offset = 0, size = -1;
+    char want_sha[80] = "";
+    int out = 0;
+    while (out == 0 && offset != size) {
+        if (b->cancelled(b->arg)) {
+            out = 1;
+            break;
+        }
+        json_t *res = fetch_chunk(b, name, copy_id, offset, error);
+        if (!res) {
+            out = -1;
+            break;
+        }
+        const char *data = json_string_value(json_object_get(res, "data"));
+        const char *sha = json_string_value(json_object_get(res, "sha256"));
+        json_int_t total = json_integer_value(json_object_get(res, "size"));
+        size_t n = 0;
+        if (!data || !sha || total < 0 || (size >= 0 && total != size) ||
+            json_integer_value(json_object_get(res, "offset")) != offset ||
+            sodium_base642bin(raw, sizeof raw, data, strlen(data), NULL, &n, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            offset + (int64_t)n > total || n == 0) {
+            *error = zs_error(ZS_SYS_FAILED, "copying store %s failed: its owner sent a malformed "
+                              "chunk at offset %lld", name, (long long)offset);
+            out = -1;
+        } else {
+            size = total;
+            snprintf(want_sha, sizeof want_sha, "%s", sha);
+            if (n && pwrite(fd, raw, n, offset) != (ssize_t)n) {
+                *error = zs_error(ZS_SYS_FAILED, "copying store %s failed: writing %s: %s", name,
+                                  file, strerror(errno));
+                out = -1;
+            }
+            crypto_hash_sha256_update(&sum, raw, n);
+            offset += (int64_t)n;
+        }
+        json_decref(res);
+    }
+    if (out == 0) {   /* "I have it all": the owner drops its copy (else it expires unread) */
+        json_t *ignored = NULL;
+        json_decref(zs_bus_request(b->bus, name, "CopyStore", NULL,
+                                   json_pack("{s:s, s:I}", "job", copy_id, "offset", (json_int_t)size),
+                                   5000, &ignored));
+        json_decref(ignored);
+    }
+    if (out == 0) {
+        unsigned char bin[crypto_hash_sha256_BYTES];
+        char got[crypto_hash_sha256_BYTES * 2 + 1];
+        crypto_hash_sha256_final(&sum, bin);
+        sodium_bin2hex(got, sizeof got, bin, sizeof bin);
+        if (strcmp(got, want_sha) != 0) {
+            *error = zs_error(ZS_SYS_FAILED, "copying store %s failed: checksum mismatch", name);
+            out = -1;
+        } else if (fsync(fd) != 0) {
+            *error = zs_error(ZS_SYS_FAILED, "copying store %s failed: fsync: %s", name, strerror(errno));
+            out = -1;
+        }
+    }
+    close(fd);
+    *bytes = offset;
+    return out;
 }
 
 /* Waits longjob.backup-step-delay-ms, watching for cancellation. True when cancelled. */
@@ -144,7 +204,7 @@ static int write_manifest(const char *dir, const json_t *manifest)
     char path[1300];
     snprintf(path, sizeof path, "%s/MANIFEST", dir);
     char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int rc = 0;
     if (fd < 0 || !text)
         rc = fd < 0 ? errno : ENOMEM;
@@ -153,17 +213,6 @@ static int write_manifest(const char *dir, const json_t *manifest)
     if (fd >= 0)
         close(fd);
     free(text);
-    return rc;
-}
-
-/* Makes the copied file durable before the MANIFEST says it is there; fills *st. */
-static int fsync_file(const char *path, struct stat *st)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    int rc = fstat(fd, st) != 0 || fsync(fd) != 0 ? errno : 0;
-    close(fd);
     return rc;
 }
 
@@ -218,31 +267,27 @@ static int run_locked(const backup_t *b, json_t **result, json_t **error)
         *error = zs_error(ZS_SYS_FAILED, "cannot create %s: %s", tmp, strerror(rc));
         return -1;
     }
-    json_t *names = list_stores(), *stores = json_array();
-    size_t n = json_array_size(names);
+    const char *names[64];
+    size_t n = zs_api_services(names, 64);
+    qsort(names, n, sizeof *names, by_name);
+    json_t *stores = json_array();
     int64_t started = zs_mono_ms(), total = 0;
     int out = 0;
     for (size_t i = 0; i < n && out == 0; i++) {
-        const char *name = json_string_value(json_array_get(names, i));
+        const char *name = names[i];
         if (step_delay(b)) {
             out = 1;
             break;
         }
-        char dest[1300], file[1400];
+        char dest[1300];
         snprintf(dest, sizeof dest, "%s/%s", tmp, name);
-        int64_t t0 = zs_mono_ms();
-        rc = copy_store(b, name, dest);
-        snprintf(file, sizeof file, "%s/data.mdb", dest);
-        if (rc == 0)
-            rc = fsync_file(file, &st);
-        if (rc != 0) {
-            *error = zs_error(ZS_SYS_FAILED, "copying store %s failed: %s", name, mdb_strerror(rc));
-            out = -1;
+        int64_t t0 = zs_mono_ms(), bytes = 0;
+        out = copy_store(b, name, dest, &bytes, error);
+        if (out != 0)
             break;
-        }
-        total += st.st_size;
+        total += bytes;
         json_array_append_new(stores, json_pack("{s:s, s:I, s:I}", "name", name, "bytes",
-                                                (json_int_t)st.st_size, "ms",
+                                                (json_int_t)bytes, "ms",
                                                 (json_int_t)(zs_mono_ms() - t0)));
         b->progress(b->arg, (int)i + 1, (int)n, name);
     }
@@ -270,7 +315,6 @@ static int run_locked(const backup_t *b, json_t **result, json_t **error)
     }
     if (out != 0)
         remove_tree(tmp);   /* a canceled or failed backup leaves nothing behind */
-    json_decref(names);
     json_decref(stores);
     return out;
 }

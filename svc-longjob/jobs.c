@@ -128,6 +128,16 @@ static json_t *save(zs_call_t *call, json_t *rec, bool inventory, json_t **error
 
 /* ---- SubmitLongJob ------------------------------------------------------------------- */
 
+/* A backup path with a newline or another control character would forge lines in logs and
+ * in the MANIFEST readers' tools: refused. */
+static bool has_control(const char *p)
+{
+    for (; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return true;
+    return false;
+}
+
 /* Checks jobName/jobData as the wrapped API itself would (400 / 503 ID.1002). Returns 0. */
 static int check_job(zs_call_t *call, const char *job_name, const json_t *job_data, json_t **error)
 {
@@ -163,9 +173,10 @@ static int check_job(zs_call_t *call, const char *job_name, const json_t *job_da
         const char *p = json_string_value(path);
         if (json_object_size(params) > (path ? 1u : 0u))
             zs_call_invalid(call, error, "jobData of %s takes only \"path\"", job_name);
-        else if (path && (!p || p[0] != '/' || strlen(p) > 900 || strstr(p, "/../")))
+        else if (path && (!p || p[0] != '/' || strlen(p) > 900 || strstr(p, "/../") ||
+                          has_control(p)))
             zs_call_invalid(call, error, "jobData.path must be an absolute directory path "
-                            "(at most 900 characters, no '..')");
+                            "(at most 900 characters, no '..', no control characters)");
         else
             rc = 0;
     } else if (json_object_size(params) != 0) {

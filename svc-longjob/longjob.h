@@ -72,7 +72,6 @@ typedef struct {
     json_t *params;            /* owned */
     json_t *caller;            /* owned, may be NULL */
     char done_endpoint[64];    /* inproc endpoint of the loop's outcome socket */
-    zs_store_t *own_store;     /* the service's own store (backed up without reopening) */
     atomic_bool cancel;        /* set by the loop: stop at the next step, as Canceled */
     atomic_bool stop;          /* set by the loop: the process stops; report nothing */
     pthread_t thread;
@@ -89,15 +88,16 @@ void worker_free(worker_t **w);
 typedef struct {
     const char *job_uuid;
     const char *target;        /* final directory; must not exist yet */
-    zs_store_t *own_store;     /* "longjob" is copied through it */
+    zs_bus_t *bus;             /* the worker thread's bus client: stores come through it */
     bool (*cancelled)(void *arg);
     void (*progress)(void *arg, int done, int total, const char *store);
     void *arg;
 } backup_t;
 
-/* Copies every store under the data directory into target.partial-<job>, then writes a
- * MANIFEST and renames it to target. Returns 0 (*result: {path, stores, totalBytes,
- * totalMs}), 1 canceled (nothing left behind), -1 failed (*error; nothing left behind). */
+/* Fetches a copy of every service's store from its owner (bus API CopyStore) into
+ * target.partial-<job>, then writes a MANIFEST and renames it to target. Returns 0 (*result:
+ * {path, stores, totalBytes, totalMs}), 1 canceled (nothing left behind), -1 failed (*error
+ * naming the store that could not be copied; nothing left behind). */
 int backup_run(const backup_t *b, json_t **result, json_t **error);
 /* Removes what an interrupted run of job `job_uuid` left for `target` (any thread). */
 void backup_discard(const char *target, const char *job_uuid);

@@ -118,7 +118,7 @@ static void default_target(char *out, size_t size)
     }
 }
 
-static void spawn(zs_service_t *svc, const json_t *rec)
+static void spawn(const json_t *rec)
 {
     const char *uuid = str(rec, "uuid");
     if (worker_of(uuid))
@@ -140,7 +140,6 @@ static void spawn(zs_service_t *svc, const json_t *rec)
     w->params = job_params(json_object_get(rec, "jobData"), &why);
     w->caller = json_is_object(json_object_get(rec, "caller")) ? json_deep_copy(json_object_get(rec, "caller"))
                                                               : NULL;
-    w->own_store = zs_service_store(svc);
     atomic_init(&w->cancel, strcmp(str(rec, "state"), "Canceling") == 0);
     atomic_init(&w->stop, false);
     if (worker_start(w) != 0) {
@@ -160,7 +159,7 @@ static void spawn_after_commit(zs_service_t *svc, void *arg)
         json_t *rec = zs_store_get(zs_service_store(svc), txn, LONGJOBS, uuid);
         mdb_txn_abort(txn);
         if (rec && mine(svc, rec) && strcmp(str(rec, "state"), "Running") == 0)
-            spawn(svc, rec);
+            spawn(rec);
         json_decref(rec);
     }
     free(uuid);
@@ -525,7 +524,7 @@ static void ensure_workers(zs_service_t *svc)
     json_t *rec;
     json_array_foreach(busy, i, rec)
         if (!worker_of(str(rec, "uuid")))
-            spawn(svc, rec);
+            spawn(rec);
     json_decref(busy);
     mdb_txn_abort(txn);
 }

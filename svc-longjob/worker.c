@@ -150,7 +150,7 @@ static void backup_progress(void *arg, int done, int total, const char *store)
 
 static outcome_t run_backup(run_t *r, json_t **result, json_t **error)
 {
-    backup_t b = {r->w->uuid, r->w->target, r->w->own_store, backup_cancelled, backup_progress, r};
+    backup_t b = {r->w->uuid, r->w->target, r->bus, backup_cancelled, backup_progress, r};
     int rc = backup_run(&b, result, error);
     return rc == 0 ? OUT_OK : rc == 1 ? (stopping(r->w) ? OUT_STOPPED : OUT_CANCELED) : OUT_FAILED;
 }
@@ -161,15 +161,7 @@ static outcome_t run_cleanup(run_t *r, json_t **result, json_t **error)
 {
     (void)error;
     const char *services[32];
-    int n = 0;
-    for (size_t i = 0; i < zs_api_count() && n < 32; i++) {
-        const char *s = zs_api_at(i)->service;
-        bool seen = strcmp(s, "*") == 0;
-        for (int k = 0; k < n && !seen; k++)
-            seen = strcmp(services[k], s) == 0;
-        if (!seen)
-            services[n++] = s;
-    }
+    int n = (int)zs_api_services(services, 32);
     json_t *report_of = json_object();
     for (int i = 0; i < n; i++) {
         if (backup_cancelled(r)) {

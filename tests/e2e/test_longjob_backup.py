@@ -185,3 +185,37 @@ def test_cleanup_expired_reports_per_service(ctx):
     assert isinstance(services["core"]["taskProgressesDeleted"], int), services
     r = ctx.call("POST", "/longjobs", {"params": {"jobName": "APICleanupExpiredMsg", "jobData": {"x": 1}}})
     assert r.status == 400, r
+
+
+def test_backup_is_private_and_refuses_control_characters(ctx):
+    """Backups hold password hashes: directories 0700, files 0600. A path with a newline or
+    another control character is refused before anything runs."""
+    inv = backup(ctx)
+    done = wait_state(ctx, inv["uuid"], ("Succeeded", "Failed"))
+    assert done["state"] == "Succeeded", done
+    path = json.loads(done["jobResult"])["path"]
+    for root, dirs, files in os.walk(path):
+        assert os.stat(root).st_mode & 0o777 == 0o700, root
+        for f in files:
+            assert os.stat(os.path.join(root, f)).st_mode & 0o777 == 0o600, (root, f)
+    for bad in ("/tmp/zs-backup\nforged line", "/tmp/zs-backup\x1b[31m", "/tmp/a\tb", "/tmp/a\x7f"):
+        r = ctx.call("POST", "/longjobs", {"params": {"jobName": "APIBackupDatabaseMsg", "jobData": {"path": bad}}})
+        assert r.status == 400 and "control characters" in r.error["details"], (bad, r)
+        assert not os.path.exists(bad)
+
+
+def test_backup_missing_a_store_fails_naming_it(ctx):
+    """Every store comes from its owner: with svc-gc down the backup fails, says which store,
+    and leaves nothing behind — it never reports Succeeded without every store."""
+    tune_longjob(ctx)
+    target = os.path.join(ctx.stack.data, "backups", "no-gc-" + uuid.uuid4().hex[:8])
+    ctx.stack.kill("gc", signal.SIGTERM)
+    try:
+        inv = backup(ctx, target)
+        done = wait_state(ctx, inv["uuid"], ("Succeeded", "Failed"), 60)
+        assert done["state"] == "Failed", done
+        assert "copying store gc failed" in json.dumps(done), done
+        assert not os.path.exists(target) and leftovers(os.path.dirname(target)) == []
+    finally:
+        ctx.stack.start("gc")
+    wait_for(lambda: ctx.get("/gc-jobs?limit=1").status == 200, 20, "zs-gc to answer")
