@@ -14,6 +14,7 @@ BIN      = $(BUILD)/bin
 DEB_PKGS = build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev \
            libcivetweb-dev libjansson-dev libcurl4-openssl-dev libsodium-dev check \
            python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils \
+           libedit-dev chromium chromium-driver zsh \
            docker-compose python3-yaml nodejs util-linux iproute2
 
 COMMON_SRC = $(wildcard common/*.c)
@@ -43,6 +44,9 @@ BINARIES += $(BENCH_BIN)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# The zs CLI's interactive shell uses libedit.
+$(BIN)/zs: override LDLIBS += -ledit
 
 .PHONY: all deps run test test-unit build-asan-unit fuzz bench clean
 all: deps-check $(BINARIES)

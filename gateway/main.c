@@ -5,6 +5,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "config.h"
+#include "console.h"
 #include "error.h"
 #include "http.h"
 #include "log.h"
@@ -419,6 +420,7 @@ int main(int argc, char **argv)
         return 1;
     }
     mg_set_request_handler(ctx, "/", handler, NULL);
+    console_register(ctx);
     zs_bus_t *node_bus = zs_bus_new();
     zs_node_t *node = zs_node_new("gateway", node_bus);
     zs_info("zs-gateway listening on http://%s", listen);

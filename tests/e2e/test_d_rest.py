@@ -125,8 +125,9 @@ def test_cli_is_driven_by_the_api_table(ctx):
     out = subprocess.run([zs, "CreateSystemTag", "resourceType=VmInstanceVO", "resourceUuid=" + vm, "tag=cli::x"],
                          capture_output=True, text=True, env=env)
     assert out.returncode == 0 and json.loads(out.stdout)["inventory"]["tag"] == "cli::x", out
-    out = subprocess.run([zs, "QuerySystemTag", "q=resourceUuid=" + vm, "fields=tag"], capture_output=True,
+    out = subprocess.run([zs, "-o", "json", "QuerySystemTag", "q=resourceUuid=" + vm, "fields=tag"], capture_output=True,
                          text=True, env=env)
     assert json.loads(out.stdout) == {"inventories": [{"tag": "cli::x"}]}, out
-    out = subprocess.run([zs, "CreateSystemTag", "resourceType=VmInstanceVO"], capture_output=True, text=True, env=env)
+    out = subprocess.run([zs, "-o", "json", "CreateSystemTag", "resourceType=VmInstanceVO"], capture_output=True,
+                         text=True, env=env)
     assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "SYS.1007", out
