@@ -4,6 +4,7 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include "target.h"
 #include "uuid.h"
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -18,61 +19,9 @@ static zactor_t *sender;
 static CURLM *multi;            /* owned by the sender thread; curl_multi_wakeup is thread-safe */
 static zhashx_t *in_flight;     /* delivery uuids handed to the sender, not yet answered */
 
-/* ---- URL policy ---------------------------------------------------------------------- */
-
-static bool host_allowed(const char *host)
-{
-    const char *allow = zs_config_get("webhook.allow", NULL);
-    if (!allow || !*allow)
-        return true;
-    char list[2048];
-    snprintf(list, sizeof list, "%s", allow);
-    struct in_addr ip;
-    bool is_ip = inet_pton(AF_INET, host, &ip) == 1;
-    for (char *save, *e = strtok_r(list, ", ", &save); e; e = strtok_r(NULL, ", ", &save)) {
-        char *slash = strchr(e, '/');
-        if (!slash) {
-            if (strcasecmp(e, host) == 0)
-                return true;
-            continue;
-        }
-        *slash = '\0';
-        struct in_addr net;
-        int bits = atoi(slash + 1);
-        if (!is_ip || inet_pton(AF_INET, e, &net) != 1 || bits < 0 || bits > 32)
-            continue;
-        uint32_t mask = bits == 0 ? 0 : htonl(~0u << (32 - bits));
-        if ((ip.s_addr & mask) == (net.s_addr & mask))
-            return true;
-    }
-    return false;
-}
-
 const char *outbox_url_refusal(const char *url)
 {
-    const char *rest;
-    if (strncasecmp(url, "http://", 7) == 0)
-        rest = url + 7;
-    else if (strncasecmp(url, "https://", 8) == 0)
-        rest = url + 8;
-    else
-        return "only http and https URLs are accepted";
-    char host[256];
-    size_t n = 0;
-    if (*rest == '[') {   /* [v6]:port */
-        rest++;
-        while (*rest && *rest != ']' && n < sizeof host - 1)
-            host[n++] = *rest++;
-    } else {
-        while (*rest && !strchr(":/?#", *rest) && n < sizeof host - 1)
-            host[n++] = *rest++;
-    }
-    host[n] = '\0';
-    if (n == 0 || strchr(host, '@'))
-        return "the URL has no usable host";
-    if (!host_allowed(host))
-        return "the host is not in the webhook allow-list";
-    return NULL;
+    return target_url_refusal(url, NULL, 0);
 }
 
 /* ---- the sender thread --------------------------------------------------------------- */
@@ -82,7 +31,27 @@ typedef struct {
     char *body;
     struct curl_slist *headers;
     char error[CURL_ERROR_SIZE];
+    char host[256];     /* the URL's host, for the connect-time check */
+    bool refused;       /* the target address is not allowed: the delivery fails for good */
+    char refusal[CURL_ERROR_SIZE];   /* why (curl writes its own text into error) */
 } attempt_t;
+
+/* Every connection curl opens for a hook goes through here: the address it is about to
+ * connect to is judged by target.h, whatever name, DNS answer or URL trick led there. */
+static curl_socket_t open_checked(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    attempt_t *a = arg;
+    (void)purpose;
+    char why[200];
+    if (a->refused)   /* refused at start_attempt already */
+        return CURL_SOCKET_BAD;
+    if (!target_address_allowed(a->host, &addr->addr, why, sizeof why)) {
+        a->refused = true;
+        snprintf(a->refusal, sizeof a->refusal, "refused before connecting: %.200s", why);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
 
 static size_t discard(char *p, size_t size, size_t n, void *arg)
 {
@@ -152,8 +121,19 @@ static void start_attempt(json_t *d, zlistx_t *active)
              json_is_true(json_object_get(d, "success")) ? "true" : "false");
     a->headers = curl_slist_append(a->headers, line);
     a->headers = sign(a->headers, a->uuid, a->body);
+    const char *url = json_string_value(json_object_get(d, "url"));
+    const char *bad = target_url_refusal(url, a->host, sizeof a->host);   /* the policy may have changed */
+    if (bad) {
+        a->refused = true;
+        snprintf(a->refusal, sizeof a->refusal, "refused: %.200s", bad);
+    }
     CURL *c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, json_string_value(json_object_get(d, "url")));
+    /* A refused URL still goes through curl (one path for every outcome) but never leaves
+     * the process: open_checked refuses its socket, and a literal address needs no DNS. */
+    curl_easy_setopt(c, CURLOPT_URL, bad ? "http://127.0.0.1/" : url);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, a);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");   /* no proxy from the environment: we judge the target */
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, a->body);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, a->headers);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)zs_config_int("webhook.timeout", 10) * 1000);
@@ -181,7 +161,8 @@ static void finish_attempts(zsock_t *pipe, zlistx_t *active)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         const char *err = m->data.result == CURLE_OK ? "" : a->error[0] ? a->error
                                                                         : curl_easy_strerror(m->data.result);
-        json_t *r = json_pack("{s:s, s:i, s:s}", "uuid", a->uuid, "code", (int)code, "error", err);
+        json_t *r = json_pack("{s:s, s:i, s:s, s:b}", "uuid", a->uuid, "code", (int)code, "error",
+                              a->refused ? a->refusal : err, "refused", a->refused);
         char *text = json_dumps(r, JSON_COMPACT);
         zstr_send(pipe, text);
         free(text);
@@ -311,7 +292,7 @@ static int record_result(zs_service_t *svc, MDB_txn *txn, void *arg)
             snprintf(why, sizeof why, "the receiver answered HTTP %d", code);
         json_object_set_new(rec, "lastError", json_string(why));
         int64_t window = zs_config_int("webhook.window", 24 * 3600) * 1000;
-        if (code == 410)
+        if (code == 410 || json_is_true(json_object_get(r, "refused")))
             status = "Failed";
         else if (now - json_integer_value(json_object_get(rec, "createDate")) > window)
             status = "Failed";

@@ -25,8 +25,9 @@ void outbox_tick(zs_service_t *svc);
 int outbox_add(zs_service_t *svc, MDB_txn *txn, const char *job_uuid, const char *url,
                bool success, const json_t *body);
 
-/* Checks a hook URL: http/https only, and within webhook.allow when configured
- * (comma-separated host names and IPv4 CIDRs). NULL when acceptable, else the reason. */
+/* Checks a hook URL at submit (target.h: parsed by curl_url; an IP host judged by the
+ * policy now, every host judged again on its address at connect time, where a refusal
+ * fails the delivery for good). NULL when acceptable, else the reason. */
 const char *outbox_url_refusal(const char *url);
 
 zs_handler_fn outbox_retry;   /* RetryWebhookDelivery */

@@ -1,6 +1,7 @@
 /* apis_core.c — API rows and resources of the core service (apis.md §1, §2), plus the
  * bus-only APIs every service answers (service "*", see service.h). */
 #include "api.h"
+#include <limits.h>
 
 static const zs_field_t account_fields[] = {
     {"uuid", ZS_FT_STRING, false, false},
@@ -317,8 +318,8 @@ const zs_api_t zs_apis_core[] = {
                           {"managementIp", ZS_P_STRING, false, 1, 253, NULL},
                           {"cpuNum", ZS_P_INT, false, 1, 1048576, NULL},
                           {"totalMemory", ZS_P_INT, false, 1, 0, NULL},
-                          {"usedCpu", ZS_P_INT, false, 0, 0, NULL},
-                          {"usedMemory", ZS_P_INT, false, 0, 0, NULL},
+                          {"usedCpu", ZS_P_INT, false, 0, LONG_MAX, NULL},   /* never negative */
+                          {"usedMemory", ZS_P_INT, false, 0, LONG_MAX, NULL},
                           {"state", ZS_P_STRING, false, 0, 0,
                            (const char *const[]){"Enabled", "Disabled", NULL}},
                           {"status", ZS_P_STRING, false, 0, 0,

@@ -48,3 +48,11 @@ json_t *zs_resource_render(const zs_resource_t *res, const json_t *rec, const js
     }
     return out;
 }
+
+const char *zs_record_owner(const zs_resource_t *res, const json_t *rec)
+{
+    if (strcmp(res->name, "Account") == 0)
+        return json_string_value(json_object_get(rec, "uuid"));
+    const char *owner = json_string_value(json_object_get(rec, "accountUuid"));
+    return owner ? owner : json_string_value(json_object_get(rec, "submitterUuid"));
+}

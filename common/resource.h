@@ -80,4 +80,9 @@ const zs_join_t *zs_resource_join(const zs_resource_t *res, const char *name);
  * only those fields are kept. */
 json_t *zs_resource_render(const zs_resource_t *res, const json_t *rec, const json_t *fields);
 
+/* The account owning record `rec` of `res` (borrowed), or NULL when no account owns it
+ * (admin-managed records): an account owns itself, else the record's accountUuid or
+ * submitterUuid. */
+const char *zs_record_owner(const zs_resource_t *res, const json_t *rec);
+
 #endif

@@ -353,6 +353,9 @@ static json_t *builtin_exists(zs_call_t *call, json_t **error)
         return zs_call_invalid(call, error, "Exists needs a known resource and a uuid");
     json_t *rec = zs_store_get(call->svc->store, call->txn, res->collection, uuid);
     json_t *out = json_pack("{s:b}", "exists", rec != NULL);
+    const char *owner = rec ? zs_record_owner(res, rec) : NULL;
+    if (owner)
+        json_object_set_new(out, "owner", json_string(owner));
     json_decref(rec);
     return out;
 }

@@ -18,7 +18,7 @@
  * the stored reply. A request whose deadline has passed is not executed (SYS.1001).
  *
  * The loop also answers, for every service, the bus-only APIs "Ping", "Exists" (does record
- * uuid of a resource live here) and "QueryValues" (join resolution), and runs any query API
+ * uuid of a resource live here; with "owner", zs_record_owner, when an account owns it) and "QueryValues" (join resolution), and runs any query API
  * (ZS_API_QUERY) that has no handler of its own through the query engine.
  *
  * Threads: handlers, tick and on_event run on the loop thread only. Other threads of a

@@ -128,35 +128,38 @@ json_t *http_parse_query(const char *qs, const char **why)
     return params;
 }
 
-static int depth_of(const json_t *v, int limit)
+int http_json_depth(const char *text, size_t len, int limit)
 {
-    if (limit < 0)
-        return 1;
-    int deepest = 0;
-    size_t i;
-    const char *k;
-    json_t *e;
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, e) {
-            int d = depth_of(e, limit - 1);
-            if (d > deepest)
-                deepest = d;
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit)
+                return depth;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
         }
-        return deepest + 1;
-    }
-    if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, k, e) {
-            int d = depth_of(e, limit - 1);
-            if (d > deepest)
-                deepest = d;
-        }
-        return deepest + 1;
     }
     return 0;
 }
 
 json_t *http_parse_json(const char *body, size_t len, char *err)
 {
+    /* Refused before jansson runs: its parser recurses once per level on a worker stack. */
+    if (http_json_depth(body, len, HTTP_MAX_JSON_DEPTH) != 0) {
+        snprintf(err, 256, "the JSON body nests deeper than %d levels", HTTP_MAX_JSON_DEPTH);
+        return NULL;
+    }
     json_error_t je;
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
@@ -165,11 +168,6 @@ json_t *http_parse_json(const char *body, size_t len, char *err)
     }
     if (!json_is_object(v)) {
         snprintf(err, 256, "the JSON body must be an object");
-        json_decref(v);
-        return NULL;
-    }
-    if (depth_of(v, HTTP_MAX_JSON_DEPTH) > HTTP_MAX_JSON_DEPTH) {
-        snprintf(err, 256, "the JSON body nests deeper than %d levels", HTTP_MAX_JSON_DEPTH);
         json_decref(v);
         return NULL;
     }
@@ -186,9 +184,16 @@ const char *http_status_text(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
     }
 }

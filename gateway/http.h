@@ -20,7 +20,13 @@ int http_read_body(struct mg_connection *conn, size_t limit, char **body, size_t
  * (static text) on too many parameters or bad encoding. */
 json_t *http_parse_query(const char *qs, const char **why);
 
-/* Parses a JSON request body: must be an object no deeper than HTTP_MAX_JSON_DEPTH.
+/* Scans JSON text without recursing or allocating: returns 0 when no array/object nests
+ * deeper than `limit` levels, else the depth at which the scan stopped (> limit). Brackets
+ * inside strings do not count; malformed text is left for the real parser to refuse. */
+int http_json_depth(const char *text, size_t len, int limit);
+
+/* Parses a JSON request body: must be an object no deeper than HTTP_MAX_JSON_DEPTH (checked
+ * by http_json_depth before jansson sees a byte).
  * Returns a new reference or NULL with a message in err[256]. */
 json_t *http_parse_json(const char *body, size_t len, char *err);
 

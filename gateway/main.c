@@ -7,6 +7,7 @@
 #include "config.h"
 #include "console.h"
 #include "error.h"
+#include "guard.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -220,12 +221,31 @@ static int build_params(request_t *r, const route_t *route, json_t *body)
 
 /* ---- sync and async calls ------------------------------------------------------------ */
 
+/* The answer when `service` already has its bound of calls waiting (guard.h). */
+static int busy(request_t *r, const char *service)
+{
+    return http_reply(r->conn, 503,
+                      json_pack("{s:o}", "error",
+                                zs_error(ZS_SYS_TIMEOUT, "too many calls are waiting on service[%s]; retry later",
+                                         service)),
+                      "Retry-After: 1\r\n");
+}
+
+/* A login carries the client's address (the core throttles failed logins per address too);
+ * no other session-less call gets a caller, which services read as a call from the bus. */
+static json_t *caller_of(request_t *r)
+{
+    if (!r->caller && strcmp(r->api->name, "LogInByAccount") == 0)
+        return json_pack("{s:s}", "clientAddress", r->ri->remote_addr);
+    return json_incref(r->caller);
+}
+
 static int call_sync(request_t *r)
 {
     zs_msg_t req = {.kind = 'Q', .deadline = zs_now_ms() + sync_timeout_ms};
     snprintf(req.api, sizeof req.api, "%s", r->api->name);
     zs_uuid_new(req.id);
-    req.caller = json_incref(r->caller);
+    req.caller = caller_of(r);
     if (r->refusal) {
         json_decref(req.caller);
         req.caller = r->caller ? json_deep_copy(r->caller) : json_object();
@@ -247,9 +267,19 @@ static int call_sync(request_t *r)
         }
     }
     zs_msg_t reply;
+    /* Long polls have their own bound (max_waiters); every other call takes a slot of its
+     * service (guard.h), logins one of their own: they wait for the slow password hasher,
+     * and a flood of them must not take the slots of the core's other APIs. */
+    const char *slot = strcmp(r->api->name, "LogInByAccount") == 0 ? "login" : r->api->service;
+    if (!counted && !guard_enter(slot)) {
+        zs_msg_clear(&req);
+        return busy(r, slot);
+    }
     zs_bus_call(bus(), r->api->service, &req, timeout, &reply);
     if (counted)
         atomic_fetch_sub(&waiters, 1);
+    else
+        guard_leave(slot);
     const char *id = json_string_value(json_object_get(r->params, "uuid"));
     int status = send_reply(r, &reply, id ? id : req.id);
     if (strcmp(r->api->name, "LogOut") == 0 && reply.ok)
@@ -289,7 +319,12 @@ static int call_async(request_t *r)
     if (hook)
         json_object_set_new(req.body, "webhook", json_string(hook));
     zs_msg_t reply;
+    if (!guard_enter("broker")) {
+        zs_msg_clear(&req);
+        return busy(r, "broker");
+    }
     zs_bus_call(bus(), "broker", &req, sync_timeout_ms, &reply);
+    guard_leave("broker");
     int status = send_reply(r, &reply, job);
     zs_msg_clear(&req);
     zs_msg_clear(&reply);
@@ -312,10 +347,16 @@ static int serve(request_t *r)
     const char *uri = r->ri->local_uri ? r->ri->local_uri : "/";
     if (strcmp(uri, "/metrics") == 0)
         return metrics_serve(r->conn);
+    if (strcmp(uri, "/healthz") == 0)   /* this gateway is up (probes); says nothing else */
+        return http_reply(r->conn, 200, json_pack("{s:s}", "status", "ok"), NULL);
     const char *path = strip_prefix(uri);
     if (path && strcmp(path, "/openapi.json") == 0)
         return http_reply(r->conn, 200, openapi_document(), NULL);
 
+    const char *ambiguous = guard_framing_refusal(r->conn);
+    if (ambiguous)
+        return http_reply(r->conn, 400, json_pack("{s:o}", "error", zs_error(ZS_SYS_INVALID, "%s", ambiguous)),
+                          "Connection: close\r\n");
     char *text = NULL;
     size_t len = 0;
     int rc = http_read_body(r->conn, body_limit, &text, &len);
@@ -408,11 +449,18 @@ int main(int argc, char **argv)
     if (session_cache_start() != 0)
         return 1;
     mg_init_library(0);
+    guard_init(atoi(threads));
     struct mg_callbacks cb = {0};
     cb.exit_thread = exit_thread;
+    cb.http_error = guard_http_error;
+    /* A request must arrive whole within request-timeout-ms (headers and body): a silent or
+     * trickling client holds a worker thread no longer than that. */
+    const char *request_timeout = zs_config_get("gateway.request-timeout-ms", "5000");
+    const char *keep_alive_timeout = zs_config_get("gateway.keep-alive-timeout-ms", "2000");
     const char *options[] = {"listening_ports", listen, "num_threads", threads,
                              "enable_keep_alive", "yes", "tcp_nodelay", "1",
-                             "request_timeout_ms", "90000", NULL};
+                             "request_timeout_ms", request_timeout,
+                             "keep_alive_timeout_ms", keep_alive_timeout, NULL};
     struct mg_context *ctx = mg_start(&cb, NULL, options);
     if (!ctx) {
         zs_errorf("cannot listen on %s", listen);
@@ -421,6 +469,12 @@ int main(int argc, char **argv)
     }
     mg_set_request_handler(ctx, "/", handler, NULL);
     console_register(ctx);
+    if (guard_start(ctx) != 0) {
+        zs_errorf("cannot start the connection guard");
+        mg_stop(ctx);
+        session_cache_stop();
+        return 1;
+    }
     zs_bus_t *node_bus = zs_bus_new();
     zs_node_t *node = zs_node_new("gateway", node_bus);
     zs_info("zs-gateway listening on http://%s", listen);
@@ -429,6 +483,7 @@ int main(int argc, char **argv)
         zs_node_tick(node);
     }
     zs_info("zs-gateway stopping");
+    guard_stop();
     mg_stop(ctx);
     mg_exit_library();
     zs_node_destroy(&node);

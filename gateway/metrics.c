@@ -1,15 +1,19 @@
 /* metrics.c — see metrics.h. Slots: one per API row (+1 for unrouted requests) × the status
  * codes the suite answers. */
 #include "metrics.h"
+#include "config.h"
+#include "error.h"
 #include "http.h"
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_SLOTS 513
-static const int statuses[] = {200, 202, 400, 401, 403, 404, 405, 413, 500, 503};
+static const int statuses[] = {200, 202, 400, 401, 403, 404, 405, 413, 429, 500, 503};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 static const int64_t bounds_ms[] = {1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000};
 #define NBOUNDS (sizeof bounds_ms / sizeof bounds_ms[0])
@@ -60,8 +64,35 @@ static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
+static bool loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 || strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+/* NULL when `conn` may read the metrics, else why not. */
+static const char *refusal(struct mg_connection *conn)
+{
+    const char *token = zs_config_get("gateway.metrics-token", NULL);
+    if (token && *token) {
+        const char *h = mg_get_header(conn, "Authorization");
+        size_t n = strlen(token);
+        if (h && strncasecmp(h, "Bearer ", 7) == 0 && strlen(h + 7) == n && sodium_memcmp(h + 7, token, n) == 0)
+            return NULL;
+        return "the metrics need Authorization: Bearer <gateway.metrics-token>";
+    }
+    const char *access = zs_config_get("gateway.metrics-access", "loopback");
+    if (strcmp(access, "open") == 0)
+        return NULL;
+    if (strcmp(access, "loopback") == 0 && loopback(mg_get_request_info(conn)->remote_addr))
+        return NULL;
+    return "the metrics are readable from the gateway's own host only (gateway.metrics-access)";
+}
+
 int metrics_serve(struct mg_connection *conn)
 {
+    const char *why = refusal(conn);
+    if (why)
+        return http_error(conn, 403, zs_error(ZS_ID_DENIED, "%s", why));
     size_t cap = 65536, len = 0;
     char *buf = malloc(cap);
     buf[0] = '\0';

@@ -8,7 +8,10 @@
 
 /* Counts one request of `api` (NULL: unrouted) answered with `status` after `ms`. */
 void metrics_count(const zs_api_t *api, int status, int64_t ms);
-/* Writes the text exposition format. Returns 200. */
+/* Writes the text exposition format and returns 200 when the caller may read it, else
+ * answers 403: with gateway.metrics-token set, the request must carry
+ * "Authorization: Bearer <token>"; otherwise gateway.metrics-access decides: "loopback"
+ * (default: clients on the gateway's host only), "open" (anyone) or "off". */
 int metrics_serve(struct mg_connection *conn);
 
 #endif

@@ -1,5 +1,6 @@
 /* session.c — see session.h. */
 #include "session.h"
+#include "guard.h"
 #include "clock.h"
 #include "config.h"
 #include "error.h"
@@ -85,8 +86,13 @@ json_t *session_check(zs_bus_t *bus, const char *session_uuid, json_t **error)
     if (identity)
         return identity;
 
+    if (!guard_enter("core")) {
+        *error = zs_error(ZS_SYS_TIMEOUT, "too many calls are waiting on service[core]");
+        return NULL;
+    }
     json_t *res = zs_bus_request(bus, "core", "CheckSession", NULL,
                                  json_pack("{s:s}", "sessionUuid", session_uuid), 10000, error);
+    guard_leave("core");
     if (!res)
         return NULL;
     identity = json_pack("{s:O, s:O, s:O, s:s}", "accountUuid", json_object_get(res, "accountUuid"),

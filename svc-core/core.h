@@ -13,4 +13,14 @@ extern const zs_module_t progress_module;   /* progress.c: task progress (§4) *
 extern const zs_module_t notifications_module; /* notifications.c: notifications (§5) */
 extern const zs_module_t hosts_module;      /* hosts.c: hosts and capacity (§6) */
 
+/* accounts.c, for login.c: */
+/* Does `secret` (what LogInByAccount received) match the account record's password? Any
+ * thread (pure; slow). */
+bool accounts_password_ok(const json_t *account, const char *secret);
+/* A record no password matches, whose check costs what a real one costs. New reference. */
+json_t *accounts_dummy(void);
+/* Opens a session of the account (the oldest gives way at core.max-sessions). Loop thread,
+ * inside call->txn (only svc and txn of call are used). {"inventory"} or NULL with *error. */
+json_t *accounts_new_session(zs_call_t *call, const char *account_uuid, json_t **error);
+
 #endif

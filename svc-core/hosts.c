@@ -7,7 +7,8 @@
  * hostNum/cpuNum). svc-license polls HostUsage to show availableHostNum/availableCpuNum.
  *
  * Capacity: totalCpu = cpuNum x host.cpu-overprovisioning (default 10), availableCpu =
- * totalCpu - usedCpu, memory in bytes; only Enabled + Connected hosts count. */
+ * totalCpu - usedCpu, memory in bytes; only Enabled + Connected hosts count. Sums saturate
+ * at the 64-bit integer bounds (a client may register absurd sizes; nothing wraps). */
 #include "clock.h"
 #include "config.h"
 #include "core.h"
@@ -32,6 +33,32 @@ static json_int_t ratio(void)
 static json_int_t num(const json_t *rec, const char *key)
 {
     return json_integer_value(json_object_get(rec, key));
+}
+
+/* Checked arithmetic: capacities are client-given 64-bit numbers, so every sum, difference
+ * and product saturates at the int64 bounds instead of overflowing (undefined behaviour). */
+static json_int_t sat_add(json_int_t a, json_int_t b)
+{
+    json_int_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
+static json_int_t sat_sub(json_int_t a, json_int_t b)
+{
+    json_int_t r;
+    return __builtin_sub_overflow(a, b, &r) ? (b < 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
+static json_int_t sat_mul(json_int_t a, json_int_t b)
+{
+    json_int_t r;
+    return __builtin_mul_overflow(a, b, &r) ? ((a < 0) != (b < 0) ? INT64_MIN : INT64_MAX) : r;
+}
+
+/* cpuNum x the over-provisioning ratio. */
+static json_int_t total_cpu(const json_t *rec)
+{
+    return sat_mul(num(rec, "cpuNum"), ratio());
 }
 
 /* An IPv4/IPv6 address or a DNS name. */
@@ -97,10 +124,10 @@ static json_t *hosts_usage(zs_call_t *call, json_t **error)
 /* The derived capacities, under ZStack's names and our earlier ones (api: apis_core.c). */
 static void set_available(json_t *rec)
 {
-    json_int_t total_cpu = num(rec, "cpuNum") * ratio();
-    json_int_t available_cpu = total_cpu - num(rec, "usedCpu");
-    json_int_t available_memory = num(rec, "totalMemory") - num(rec, "usedMemory");
-    json_object_set_new(rec, "totalCpuCapacity", json_integer(total_cpu));
+    json_int_t total = total_cpu(rec);
+    json_int_t available_cpu = sat_sub(total, num(rec, "usedCpu"));
+    json_int_t available_memory = sat_sub(num(rec, "totalMemory"), num(rec, "usedMemory"));
+    json_object_set_new(rec, "totalCpuCapacity", json_integer(total));
     json_object_set_new(rec, "availableCpuCapacity", json_integer(available_cpu));
     json_object_set_new(rec, "totalMemoryCapacity", json_integer(num(rec, "totalMemory")));
     json_object_set_new(rec, "availableMemoryCapacity", json_integer(available_memory));
@@ -196,7 +223,9 @@ static json_t *update_host(zs_call_t *call, json_t **error)
             json_object_set(rec, *k, v);
     }
     json_t *out = NULL;
-    if (num(rec, "usedCpu") > num(rec, "cpuNum") * ratio()) {
+    if (num(rec, "usedCpu") < 0 || num(rec, "usedMemory") < 0) {
+        out = zs_call_invalid(call, error, "usedCpu and usedMemory of host[uuid:%s] must not be negative", uuid);
+    } else if (num(rec, "usedCpu") > total_cpu(rec)) {
         out = zs_call_invalid(call, error, "usedCpu[%lld] of host[uuid:%s] exceeds its %lld cpus x over-provisioning ratio %lld",
                               (long long)num(rec, "usedCpu"), uuid, (long long)num(rec, "cpuNum"), (long long)ratio());
     } else if (num(rec, "usedMemory") > num(rec, "totalMemory")) {
@@ -248,12 +277,12 @@ static void count_capacity(capacity_t *c, const json_t *host, const char *hv)
         return;
     if (hv && strcmp(hv, type ? type : "KVM") != 0)
         return;
-    json_int_t total = num(host, "cpuNum") * ratio();
-    c->total_cpu += total;
-    c->available_cpu += total - num(host, "usedCpu");
-    c->total_memory += num(host, "totalMemory");
-    c->available_memory += num(host, "totalMemory") - num(host, "usedMemory");
-    c->cpus += num(host, "cpuNum");
+    json_int_t total = total_cpu(host);
+    c->total_cpu = sat_add(c->total_cpu, total);
+    c->available_cpu = sat_add(c->available_cpu, sat_sub(total, num(host, "usedCpu")));
+    c->total_memory = sat_add(c->total_memory, num(host, "totalMemory"));
+    c->available_memory = sat_add(c->available_memory, sat_sub(num(host, "totalMemory"), num(host, "usedMemory")));
+    c->cpus = sat_add(c->cpus, num(host, "cpuNum"));
 }
 
 static json_t *capacity_json(const capacity_t *c, const char *uuid)
@@ -268,11 +297,11 @@ static json_t *capacity_json(const capacity_t *c, const char *uuid)
 
 static void add_into(capacity_t *sum, const capacity_t *c)
 {
-    sum->total_cpu += c->total_cpu;
-    sum->available_cpu += c->available_cpu;
-    sum->total_memory += c->total_memory;
-    sum->available_memory += c->available_memory;
-    sum->cpus += c->cpus;
+    sum->total_cpu = sat_add(sum->total_cpu, c->total_cpu);
+    sum->available_cpu = sat_add(sum->available_cpu, c->available_cpu);
+    sum->total_memory = sat_add(sum->total_memory, c->total_memory);
+    sum->available_memory = sat_add(sum->available_memory, c->available_memory);
+    sum->cpus = sat_add(sum->cpus, c->cpus);
 }
 
 typedef struct {

@@ -1,9 +1,11 @@
 /* zs-core — the core service: one module per part (core.h). A new part is a module file plus
  * one line in `modules` below. */
 #include "core.h"
+#include "login.h"
 
 static const zs_module_t *const modules[] = {
     &accounts_module,
+    &login_module,
     &nodes_module,
     &progress_module,
     &notifications_module,

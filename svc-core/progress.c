@@ -7,6 +7,10 @@
  * tree of steps. Entries go progress.keep-after-finish seconds (default 300) after their
  * API finished, and in any case progress.max-age seconds (default 24 h) after they were
  * reported: both are one `expireAt` instant, indexed, swept by the tick.
+ *
+ * Ownership: a report carries the accountUuid of the call it is about; GetTaskProgress
+ * shows the entries of an apiId to that account and to admins only (to anyone else the
+ * apiId looks unknown: an empty list). Entries reported without an account are admin-only.
  */
 #include "clock.h"
 #include "config.h"
@@ -86,6 +90,8 @@ static const char *report_refusal(const json_t *b)
         if ((v = json_object_get(b, texts[i])) &&
             (!json_is_string(v) || json_string_length(v) > MAX_TEXT))
             return "content and arguments must be text of at most 4096 characters";
+    if ((v = json_object_get(b, "accountUuid")) && !zs_uuid_valid(json_string_value(v)))
+        return "accountUuid must be a uuid";
     if ((v = json_object_get(b, "opaque")) && !json_is_object(v))
         return "opaque must be an object";
     static const char *const steps[] = {"totalSteps", "currentStep"};
@@ -131,7 +137,7 @@ static json_t *progress_report(zs_call_t *call, json_t **error)
         snprintf(uuid, sizeof uuid, "%s", task);
     }
     static const char *const copied[] = {"parentUuid", "taskName", "type", "content", "opaque",
-                                         "arguments", "totalSteps", "currentStep", NULL};
+                                         "arguments", "totalSteps", "currentStep", "accountUuid", NULL};
     for (const char *const *k = copied; *k; k++) {
         json_t *v = json_object_get(b, *k);
         if (v)
@@ -245,6 +251,19 @@ static json_t *progress_get(zs_call_t *call, json_t **error)
             recs[n++] = rec;
     }
     json_decref(uuids);
+    if (call->req->caller && !zs_msg_admin(call->req)) {
+        const char *me = zs_msg_account(call->req);
+        for (i = 0; i < n; i++) {
+            const char *owner = str(recs[i], "accountUuid");
+            if (!owner || !me || strcmp(owner, me) != 0)
+                break;
+        }
+        if (i < n) {   /* not all the caller's: answer as for an unknown apiId */
+            for (i = 0; i < n; i++)
+                json_decref(recs[i]);
+            n = 0;
+        }
+    }
     qsort(recs, n, sizeof *recs, by_time);
     json_t *list = json_array();
     if (all) {

@@ -29,6 +29,9 @@ static void report(run_t *r, const char *parent, const char *type, const char *n
     json_t *body = json_pack("{s:s, s:s, s:s}", "apiId", r->w->api_id, "type", type, "taskName", name);
     if (parent && *parent)
         json_object_set_new(body, "parentUuid", json_string(parent));
+    const char *owner = json_string_value(json_object_get(r->w->caller, "accountUuid"));
+    if (owner)   /* GetTaskProgress shows the entries to this account (and admins) only */
+        json_object_set_new(body, "accountUuid", json_string(owner));
     if (content)
         json_object_set_new(body, "content", json_string(content));
     if (total > 0) {

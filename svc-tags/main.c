@@ -36,28 +36,44 @@ static const char *type_refusal(const char *type)
     return NULL;
 }
 
-/* A resource type owned by a service of the suite must name an existing resource. */
+/* A resource type owned by a service of the suite must name an existing resource, and a
+ * normal account may tag only what it owns (zs_record_owner): not another account, nor an
+ * admin-managed record. The same rule holds for a call an approved ticket makes (it runs as
+ * its submitter). Types outside the suite cannot be checked and are accepted as given. */
 static json_t *check_resource(zs_call_t *call, const char *type, const char *uuid)
 {
-    const zs_resource_t *owner = zs_resource_find(type);
-    if (!owner || !owner->vo)
+    const zs_resource_t *res = zs_resource_find(type);
+    if (!res || !res->vo)
         return NULL;   /* outside the suite: accepted as given */
     json_t *error = NULL;
     bool exists;
-    if (strcmp(owner->service, "tags") == 0) {
-        json_t *rec = zs_store_get(zs_service_store(call->svc), call->txn, owner->collection, uuid);
+    char owner[ZS_UUID_LEN + 1] = "";
+    if (strcmp(res->service, "tags") == 0) {
+        json_t *rec = zs_store_get(zs_service_store(call->svc), call->txn, res->collection, uuid);
         exists = rec != NULL;
+        const char *o = rec ? zs_record_owner(res, rec) : NULL;
+        snprintf(owner, sizeof owner, "%s", o ? o : "");
         json_decref(rec);
     } else {
-        json_t *res = zs_bus_request(zs_service_bus(call->svc), owner->service, "Exists", NULL,
-                                     json_pack("{s:s, s:s}", "resource", owner->name, "uuid", uuid),
-                                     10000, &error);
-        if (!res)
+        json_t *reply = zs_bus_request(zs_service_bus(call->svc), res->service, "Exists", NULL,
+                                       json_pack("{s:s, s:s}", "resource", res->name, "uuid", uuid),
+                                       10000, &error);
+        if (!reply)
             return error;
-        exists = json_is_true(json_object_get(res, "exists"));
-        json_decref(res);
+        exists = json_is_true(json_object_get(reply, "exists"));
+        const char *o = json_string_value(json_object_get(reply, "owner"));
+        snprintf(owner, sizeof owner, "%s", o ? o : "");
+        json_decref(reply);
     }
-    return exists ? NULL : zs_error(ZS_SYS_NOT_FOUND, "%s[uuid:%s] is not found", type, uuid);
+    if (!exists)
+        return zs_error(ZS_SYS_NOT_FOUND, "%s[uuid:%s] is not found", type, uuid);
+    if (!call->req->caller || zs_msg_admin(call->req))
+        return NULL;
+    const char *me = zs_msg_account(call->req);
+    if (!*owner || !me || strcmp(owner, me) != 0)
+        return zs_error(ZS_ID_DENIED, "account[%s] may not tag %s[uuid:%s]: it does not own it",
+                        me ? me : "?", type, uuid);
+    return NULL;
 }
 
 /* The tag of `type` with text `tag` on resource `ruuid`, or NULL. */

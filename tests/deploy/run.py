@@ -134,7 +134,7 @@ def test_k8s_manifests_validate():
         assert vols["bus-keys"]["secret"]["secretName"] == "zs-bus-keys", w["metadata"]
         assert vols["config"]["configMap"]["name"] == "zs-config", w["metadata"]
     gw = kinds["Deployment"]["zs-gateway"]["spec"]["template"]["spec"]["containers"][0]
-    assert gw["readinessProbe"]["httpGet"]["path"] == "/metrics", gw   # the gateway itself, not the stack
+    assert gw["readinessProbe"]["httpGet"]["path"] == "/healthz", gw   # the gateway itself, not the stack
     core = kinds["StatefulSet"]["zs-core"]["spec"]["template"]["spec"]["containers"][0]
     assert {"name": "ZS_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "zs-admin", "key": "password"}}} \
         in core["env"], core["env"]

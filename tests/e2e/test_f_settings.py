@@ -75,13 +75,14 @@ def test_sessions_expire_and_are_limited_per_account(ctx):
     with_settings(ctx, "core", {"ZS_CORE_SESSION_TIMEOUT": "2", "ZS_CORE_MAX_SESSIONS": "3"})
     try:
         sessions = [ctx.login(name, "password-123") for _ in range(3)]
-        from zstest import sha512
-        r = ctx.stack.request("PUT", "/zstack/v1/accounts/login",
-                              {"logInByAccount": {"accountName": name, "password": sha512("password-123")}})
-        assert r.status == 503 and r.error["code"] == "ID.1006", r
-        wait_for(lambda: ctx.stack.request("GET", "/zstack/v1/accounts/sessions/%s/valid" % sessions[0])
-                 .body == {"valid": False}, 10, "the session to expire")
-        wait_for(lambda: ctx.get("/accounts", session=sessions[1]).status == 503, 15,
+        # At the limit the oldest session gives way: a fourth login works (no lock-out) and
+        # ends the first session only.
+        fourth = ctx.login(name, "password-123")
+        valid = lambda s: ctx.stack.request("GET", "/zstack/v1/accounts/sessions/%s/valid" % s).body
+        assert valid(sessions[0]) == {"valid": False}, "the oldest session should have given way"
+        assert valid(sessions[1]) == {"valid": True} and valid(fourth) == {"valid": True}
+        wait_for(lambda: valid(sessions[1]) == {"valid": False}, 10, "the session to expire")
+        wait_for(lambda: ctx.get("/accounts", session=sessions[2]).status == 503, 15,
                  "the gateway to refuse the expired session")
         assert ctx.login(name, "password-123")   # expired sessions no longer count
     finally:

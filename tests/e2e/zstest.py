@@ -81,6 +81,9 @@ class Stack:
             "ZS_CORE_READY_ROLES": ",".join(self.services + ["gateway"]),
             "ZS_NODE_HEARTBEAT_INTERVAL": "1",
             "ZS_WEBHOOK_RETRY_BASE_MS": "200",
+            # like `make run`: hooks to loopback receivers allowed (test_hostile proves the
+            # default refuses them)
+            "ZS_WEBHOOK_ALLOW_LOOPBACK": "true",
             "ZS_GC_INTERVAL": "1",
             "ZS_GC_MAX_INTERVAL": "2",
             "ZS_GC_FAILING_ATTEMPTS": "3",
@@ -223,7 +226,7 @@ class Context:
 class Receiver:
     """A real local HTTP server receiving webhooks; answers with self.status (default 200)."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, host="127.0.0.1"):
         self.hits = queue.Queue()
         self.status = 200
         outer = self
@@ -243,10 +246,10 @@ class Receiver:
                 pass
 
         self.port = port or free_port()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = http.server.ThreadingHTTPServer((host, self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
-        self.url = "http://127.0.0.1:%d/hook" % self.port
+        self.url = "http://%s:%d/hook" % (host, self.port)
 
     def next(self, timeout=15):
         try:

@@ -1,0 +1,201 @@
+/* guard.c — see guard.h. */
+#include "guard.h"
+#include "api.h"
+#include "config.h"
+#include "error.h"
+#include "http.h"
+#include "log.h"
+#include <arpa/inet.h>
+#include <czmq.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_SERVICES 32
+
+static int per_client;
+static int per_service;
+
+#define SWEEP_MS 100
+
+static int ports[8], nports;   /* the listening ports */
+static pthread_t sweeper;
+static bool sweeping;
+static atomic_bool stopping;
+
+static struct {
+    char name[32];
+    atomic_int waiting;
+} services[MAX_SERVICES];
+static size_t nservices;
+
+static void add_service(const char *name)
+{
+    for (size_t i = 0; i < nservices; i++)
+        if (strcmp(services[i].name, name) == 0)
+            return;
+    if (nservices < MAX_SERVICES)
+        snprintf(services[nservices++].name, sizeof services[0].name, "%s", name);
+}
+
+void guard_init(int threads)
+{
+    per_client = (int)zs_config_int("gateway.max-connections-per-client", 16);
+    int quarter = threads / 4 > 0 ? threads / 4 : 1;
+    per_service = (int)zs_config_int("gateway.max-waiting-per-service", quarter);
+    add_service("core");     /* sessions */
+    add_service("broker");   /* async submits */
+    add_service("login");    /* logins: main.c gives them slots apart from the core's */
+    for (size_t i = 0; i < zs_api_count(); i++)
+        add_service(zs_api_at(i)->service);
+}
+
+/* ---- connections per address --------------------------------------------------------- */
+
+static bool is_ours(const struct sockaddr_storage *local)
+{
+    int port = local->ss_family == AF_INET ? ntohs(((const struct sockaddr_in *)local)->sin_port)
+             : local->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)local)->sin6_port)
+             : -1;
+    for (int i = 0; i < nports; i++)
+        if (ports[i] == port)
+            return true;
+    return false;
+}
+
+/* The peer address of an accepted socket of the gateway's listening ports, or false. */
+static bool peer_of(int fd, char text[INET6_ADDRSTRLEN])
+{
+    struct sockaddr_storage local, peer;
+    socklen_t llen = sizeof local, plen = sizeof peer;
+    if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0 || !is_ours(&local)
+        || getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+        return false;
+    if (peer.ss_family == AF_INET)
+        return inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, text, INET6_ADDRSTRLEN);
+    return inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, text, INET6_ADDRSTRLEN);
+}
+
+/* One pass over the process's sockets: the connections of an address beyond its bound
+ * (the newest ones: descriptors are listed in ascending order) are shut; civetweb's worker
+ * then reads end-of-file and frees itself, or never waits on the connection at all. */
+static void sweep(zhashx_t *counts)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        char addr[INET6_ADDRSTRLEN];
+        if (*end || end == e->d_name || !peer_of((int)fd, addr))
+            continue;
+        intptr_t open = (intptr_t)zhashx_lookup(counts, addr) + 1;
+        zhashx_update(counts, addr, (void *)open);
+        if (open > per_client) {
+            if (open == per_client + 1)
+                zs_warn("client %s has more than %d connections open: closing the extra ones", addr, per_client);
+            shutdown((int)fd, SHUT_RDWR);
+        }
+    }
+    closedir(d);
+    zhashx_purge(counts);
+}
+
+static void *sweeper_run(void *arg)
+{
+    (void)arg;
+    zhashx_t *counts = zhashx_new();
+    while (!atomic_load(&stopping)) {
+        sweep(counts);
+        usleep(SWEEP_MS * 1000);
+    }
+    zhashx_destroy(&counts);
+    return NULL;
+}
+
+int guard_start(struct mg_context *ctx)
+{
+    struct mg_server_port sp[8];
+    int n = mg_get_server_ports(ctx, 8, sp);
+    for (int i = 0; i < n && nports < 8; i++)
+        ports[nports++] = sp[i].port;
+    atomic_store(&stopping, false);
+    if (per_client <= 0)
+        return 0;   /* no bound (a proxy in front is every client's address) */
+    sweeping = pthread_create(&sweeper, NULL, sweeper_run, NULL) == 0;
+    return sweeping ? 0 : -1;
+}
+
+void guard_stop(void)
+{
+    atomic_store(&stopping, true);
+    if (sweeping)
+        pthread_join(sweeper, NULL);
+    sweeping = false;
+}
+
+/* ---- civetweb's own errors ----------------------------------------------------------- */
+
+int guard_http_error(struct mg_connection *conn, int status, const char *message)
+{
+    http_reply(conn, status,
+               json_pack("{s:o}", "error", zs_error(status >= 500 ? ZS_SYS_INTERNAL : ZS_SYS_INVALID,
+                                                     "%.200s", message)),
+               "Connection: close\r\n");
+    return 0;
+}
+
+/* ---- framing ------------------------------------------------------------------------- */
+
+const char *guard_framing_refusal(const struct mg_connection *conn)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    int lengths = 0, encodings = 0;
+    for (int i = 0; i < ri->num_headers; i++) {
+        if (strcasecmp(ri->http_headers[i].name, "Content-Length") == 0)
+            lengths++;
+        else if (strcasecmp(ri->http_headers[i].name, "Transfer-Encoding") == 0)
+            encodings++;
+    }
+    if (lengths > 1)
+        return "the request has more than one Content-Length header";
+    if (lengths && encodings)
+        return "the request has both Content-Length and Transfer-Encoding headers";
+    if (encodings > 1)
+        return "the request has more than one Transfer-Encoding header";
+    return NULL;
+}
+
+/* ---- waiting on services ------------------------------------------------------------- */
+
+static atomic_int *waiting_of(const char *service)
+{
+    for (size_t i = 0; i < nservices; i++)
+        if (strcmp(services[i].name, service) == 0)
+            return &services[i].waiting;
+    return NULL;
+}
+
+bool guard_enter(const char *service)
+{
+    atomic_int *w = waiting_of(service);
+    if (!w)
+        return true;
+    if (atomic_fetch_add(w, 1) < per_service)
+        return true;
+    atomic_fetch_sub(w, 1);
+    return false;
+}
+
+void guard_leave(const char *service)
+{
+    atomic_int *w = waiting_of(service);
+    if (w)
+        atomic_fetch_sub(w, 1);
+}

@@ -1,0 +1,43 @@
+/* guard.h — what keeps a few hostile clients from silencing the gateway.
+ *
+ * civetweb gives every connection a worker thread for as long as it is open, so the gateway
+ * bounds what one client can hold:
+ *  - connections per client address (gateway.max-connections-per-client, default 16): a
+ *    sweeper thread looks at the gateway's accepted sockets ten times a second and shuts
+ *    the connections of an address beyond its bound, so a pile of idle sockets from one
+ *    address holds at most that many workers, and only until civetweb's read timeout
+ *    (0: no bound, for a gateway behind a proxy, where every client has its address);
+ *  - calls waiting on one service (gateway.max-waiting-per-service, default a quarter of
+ *    the worker threads): beyond it the request is answered 503 at once, so a stalled
+ *    service cannot pin every worker;
+ *  - request framing: two Content-Lengths, or Content-Length with Transfer-Encoding, are
+ *    refused (a proxy in front could read another request boundary than ours);
+ *  - civetweb's own error answers (bad request line, 411, 413 of headers, timeouts) are
+ *    turned into the API's JSON error body.
+ * The read timeouts themselves are civetweb options set in main.c.
+ * guard_init runs once before the server starts; everything else is thread-safe. */
+#ifndef ZS_GATEWAY_GUARD_H
+#define ZS_GATEWAY_GUARD_H
+#include <civetweb.h>
+#include <stdbool.h>
+
+/* Reads the bounds; `threads` is the civetweb worker count. Call before mg_start. */
+void guard_init(int threads);
+
+/* Starts / stops the sweeper of the server `ctx` (after mg_start; stop before mg_stop).
+ * guard_start returns 0 or -1. */
+int guard_start(struct mg_context *ctx);
+void guard_stop(void);
+
+/* civetweb's http_error callback: its own errors answered with a JSON error body. */
+int guard_http_error(struct mg_connection *conn, int status, const char *message);
+
+/* NULL when the request's body framing is unambiguous, else why not (static text). */
+const char *guard_framing_refusal(const struct mg_connection *conn);
+
+/* Takes one of `service`'s waiting slots ("login" names the logins' own slots): true when taken (call guard_leave after the
+ * call), false when the service already has its bound of waiting calls. */
+bool guard_enter(const char *service);
+void guard_leave(const char *service);
+
+#endif
