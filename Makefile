@@ -48,7 +48,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # The zs CLI's interactive shell uses libedit.
 $(BIN)/zs: override LDLIBS += -ledit
 
-.PHONY: all deps run test test-unit build-asan-unit fuzz bench clean
+.PHONY: all deps run test test-unit unit-bins build-asan-unit fuzz bench clean
 all: deps-check $(BINARIES)
 
 $(BUILD)/%.o: %.c
@@ -86,13 +86,20 @@ run: deps
 	@exec deploy/zs-stack run
 
 # The test build: AddressSanitizer + UndefinedBehaviorSanitizer, its own build folder.
+# Before it, the whole tree (programs and unit tests) is compiled with clang as well, into
+# build-clang/, so a warning either compiler finds fails `make test` (and CI). -O0: clang's
+# warnings come from its front end, not the optimizer, and -O0 keeps the extra step short.
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test: deps
+	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang CFLAGS="-O0 -g" all unit-bins
+	@echo "clang build: ok (build-clang/)"
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 	  all build-asan-unit
 	@ZS_BIN=build-asan/bin tests/run-all $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 
-build-asan-unit: $(UNIT_BIN)
+# The unit test programs of $(BUILD), built but not run.
+unit-bins: $(UNIT_BIN)
+build-asan-unit: unit-bins
 
 test-unit: $(UNIT_BIN)
 	@tests/unit/run $(UNIT_BIN)
@@ -105,6 +112,6 @@ bench: deps
 	@tools/bench/run
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-clang build-fuzz
 
 -include $(COMMON_OBJ:.o=.d) $(BENCH_SRC:%.c=$(BUILD)/%.d) $(foreach p,$(PROGRAMS),$($(word 2,$(subst :, ,$(p)))_OBJ:.o=.d))

@@ -298,21 +298,73 @@ int zs_api_validate(const zs_api_t *api, json_t *params, json_t **error)
     return 0;
 }
 
-/* ---- schema -------------------------------------------------------------------------- */
+/* ---- schema ------------------------------------------------------------------------- */
+
+#define SCHEMA_MAX_DEPTH 16     /* replies nest far less; bounds the walk of a hostile body */
+#define SCHEMA_MAX_PATH  512
+
+static void name_value(json_t *schema, const json_t *v, const zs_class_t *k, char *path,
+                       size_t len, int depth);
+
+static void name_object(json_t *schema, const json_t *obj, const zs_class_t *k, char *path,
+                        size_t len, int depth)
+{
+    if (!json_is_object(obj) || depth > SCHEMA_MAX_DEPTH)
+        return;
+    for (int hops = 0; k->variant && hops < 8; hops++) {
+        json_t *mark = json_object_get(obj, k->variant_field);
+        if (!mark || json_is_null(mark))
+            break;
+        k = k->variant;
+    }
+    json_object_set_new(schema, path, json_string(k->name));
+    for (const zs_typed_t *m = k->members; m && m->field; m++) {
+        int n = snprintf(path + len, SCHEMA_MAX_PATH - len, ".%s", m->field);
+        if (n > 0 && len + (size_t)n < SCHEMA_MAX_PATH)
+            name_value(schema, json_object_get(obj, m->field), m->klass, path, len + (size_t)n, depth + 1);
+        path[len] = '\0';
+    }
+}
+
+/* Names `v` (an object, or each object of a list) at `path` (length len). */
+static void name_value(json_t *schema, const json_t *v, const zs_class_t *k, char *path,
+                       size_t len, int depth)
+{
+    if (json_is_object(v)) {
+        name_object(schema, v, k, path, len, depth);
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        int n = snprintf(path + len, SCHEMA_MAX_PATH - len, "[%zu]", i);
+        if (n > 0 && len + (size_t)n < SCHEMA_MAX_PATH)
+            name_object(schema, json_array_get(v, i), k, path, len + (size_t)n, depth + 1);
+        path[len] = '\0';
+    }
+}
+
+const zs_typed_t *zs_api_typed(const zs_api_t *api, zs_typed_t buf[3])
+{
+    if (api->typed)
+        return api->typed;
+    const zs_class_t *inv = api->resource ? api->resource->klass : NULL;
+    if (!inv)
+        return NULL;
+    buf[0] = (zs_typed_t){"inventory", inv};
+    buf[1] = (zs_typed_t){"inventories", inv};
+    buf[2] = (zs_typed_t){NULL, NULL};
+    return buf;
+}
 
 json_t *zs_api_schema(const zs_api_t *api, const json_t *result)
 {
     json_t *schema = json_object();
-    const char *klass = api->schema ? api->schema : api->resource ? api->resource->schema : NULL;
-    if (!klass)
-        return schema;
-    if (json_object_get(result, "inventory"))
-        json_object_set_new(schema, "inventory", json_string(klass));
-    json_t *list = json_object_get(result, "inventories");
-    for (size_t i = 0; i < json_array_size(list); i++) {
-        char path[48];
-        snprintf(path, sizeof path, "inventories[%zu]", i);
-        json_object_set_new(schema, path, json_string(klass));
+    zs_typed_t buf[3];
+    const zs_typed_t *typed = zs_api_typed(api, buf);
+    char path[SCHEMA_MAX_PATH];
+    for (const zs_typed_t *m = typed; m && m->field; m++) {
+        int n = snprintf(path, sizeof path, "%s", m->field);
+        if (n > 0 && (size_t)n < sizeof path)
+            name_value(schema, json_object_get(result, m->field), m->klass, path, (size_t)n, 0);
     }
     return schema;
 }

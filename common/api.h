@@ -78,7 +78,9 @@ typedef struct zs_api {
     const zs_param_t *params;       /* terminated by {NULL} */
     zs_reply_t reply;
     const zs_resource_t *resource;  /* the inventory's resource (schema, queries), or NULL */
-    const char *schema;             /* reply class when resource is NULL (or differs) */
+    /* The reply's members that hold typed objects, {NULL}-terminated; NULL = the resource's
+     * class for "inventory" and "inventories". */
+    const zs_typed_t *typed;
 } zs_api_t;
 
 /* The rows live in one array per domain, common/apis_<domain>.c, each terminated by a row
@@ -111,8 +113,15 @@ const zs_resource_t *zs_resource_find(const char *name);
 int zs_api_validate(const zs_api_t *api, json_t *params, json_t **error);
 
 /* The X-JSON-Schema object for `result` of `api` (new reference; {} when there is nothing to
- * describe), e.g. {"inventory": "org.zstack.header.tag.SystemTagInventory"}. */
+ * describe): every object of the result that has a class (api->typed, or the resource's class
+ * for "inventory"/"inventories"; then the classes' typed members, recursively) named by its
+ * path, e.g. {"inventory": "org.zstack.ticket.entity.TicketInventory",
+ * "inventory.request[0]": "org.zstack.ticket.entity.TicketRequest"}. */
 json_t *zs_api_schema(const zs_api_t *api, const json_t *result);
+
+/* The reply members of `api` that hold typed objects: api->typed, or else "inventory" and
+ * "inventories" of its resource's class, written into `buf`. NULL when the reply has none. */
+const zs_typed_t *zs_api_typed(const zs_api_t *api, zs_typed_t buf[3]);
 
 /* The parameter named `name` of `api`, or NULL. */
 const zs_param_t *zs_api_param(const zs_api_t *api, const char *name);

@@ -36,8 +36,12 @@ static const zs_field_t delivery_fields[] = {
     {"body", ZS_FT_STRING, false, true},
     {NULL, 0, false, false},
 };
+static const zs_class_t delivery_class = {
+    "org.zstack.header.webhook.WebhookDeliveryInventory", NULL, NULL, NULL,
+    NULL,
+};
 const zs_resource_t zs_res_webhook_delivery = {
-    "WebhookDelivery", "deliveries", NULL, "org.zstack.header.webhook.WebhookDeliveryInventory",
+    "WebhookDelivery", "deliveries", NULL, &delivery_class,
     "broker", NULL, delivery_fields, NULL,
 };
 

@@ -13,8 +13,11 @@ static const zs_field_t account_fields[] = {
     {"passwordHash", ZS_FT_STRING, false, true},
     {NULL, 0, false, false},
 };
+static const zs_class_t account_class = {
+    "org.zstack.header.identity.AccountInventory", NULL, NULL, NULL, "description",
+};
 const zs_resource_t zs_res_account = {
-    "Account", "accounts", NULL, "org.zstack.header.identity.AccountInventory", "core", "AccountVO",
+    "Account", "accounts", NULL, &account_class, "core", "AccountVO",
     account_fields, NULL,
 };
 
@@ -22,13 +25,17 @@ static const zs_field_t session_fields[] = {
     {"uuid", ZS_FT_STRING, false, false},
     {"accountUuid", ZS_FT_STRING, true, false},
     {"userUuid", ZS_FT_STRING, false, false},
+    {"userType", ZS_FT_STRING, false, false},
     {"expiredDate", ZS_FT_TIME, true, false},
     {"createDate", ZS_FT_TIME, false, false},
     {"lastOpDate", ZS_FT_TIME, false, false},
     {NULL, 0, false, false},
 };
+static const zs_class_t session_class = {
+    "org.zstack.header.identity.SessionInventory", NULL, NULL, NULL, NULL,
+};
 const zs_resource_t zs_res_session = {
-    "Session", "sessions", NULL, "org.zstack.header.identity.SessionInventory", "core", "SessionVO",
+    "Session", "sessions", NULL, &session_class, "core", "SessionVO",
     session_fields, NULL,
 };
 
@@ -45,8 +52,12 @@ static const zs_field_t node_fields[] = {
     {"lastOpDate", ZS_FT_TIME, false, false},
     {NULL, 0, false, false},
 };
+static const zs_class_t node_class = {
+    "org.zstack.header.managementnode.ManagementNodeInventory", NULL, NULL, NULL,
+    NULL,
+};
 const zs_resource_t zs_res_node = {
-    "ManagementNode", "nodes", NULL, "org.zstack.header.managementnode.ManagementNodeInventory",
+    "ManagementNode", "nodes", NULL, &node_class,
     "core", "ManagementNodeVO", node_fields, NULL,
 };
 
@@ -70,13 +81,21 @@ static const zs_field_t notification_fields[] = {
     {"webhookPending", ZS_FT_BOOL, true, true},
     {NULL, 0, false, false},
 };
+static const zs_class_t notification_class = {
+    "org.zstack.core.notification.NotificationInventory", NULL, NULL, NULL,
+    NULL,
+};
 const zs_resource_t zs_res_notification = {
-    "Notification", "notifications", NULL, "org.zstack.core.notification.NotificationInventory",
+    "Notification", "notifications", NULL, &notification_class,
     "core", "NotificationVO", notification_fields, NULL,
 };
 
 /* Hosts (apis.md §6, svc-core/hosts.c). usedCpu/usedMemory are what UpdateHost reports;
- * availableCpu/availableMemory are derived from them. */
+ * the capacities (ZStack's names: totalCpuCapacity = cpuNum x over-provisioning ratio,
+ * availableCpuCapacity, totalMemoryCapacity, availableMemoryCapacity) are derived from
+ * them, and so are our earlier names availableCpu/availableMemory (kept for our clients).
+ * username/sshPort: hosts added as KVM hosts (AddKVMHost; their inventory is a
+ * KVMHostInventory). */
 static const zs_field_t host_fields[] = {
     {"uuid", ZS_FT_STRING, false, false},
     {"name", ZS_FT_STRING, true, false},
@@ -84,10 +103,17 @@ static const zs_field_t host_fields[] = {
     {"managementIp", ZS_FT_STRING, true, false},
     {"zoneUuid", ZS_FT_STRING, true, false},
     {"clusterUuid", ZS_FT_STRING, true, false},
+    {"hypervisorType", ZS_FT_STRING, true, false},
     {"cpuNum", ZS_FT_INT, false, false},
+    {"totalCpuCapacity", ZS_FT_INT, false, false},
+    {"availableCpuCapacity", ZS_FT_INT, false, false},
+    {"totalMemoryCapacity", ZS_FT_INT, false, false},
+    {"availableMemoryCapacity", ZS_FT_INT, false, false},
     {"totalMemory", ZS_FT_INT, false, false},
     {"availableCpu", ZS_FT_INT, false, false},
     {"availableMemory", ZS_FT_INT, false, false},
+    {"username", ZS_FT_STRING, false, false},
+    {"sshPort", ZS_FT_INT, false, false},
     {"state", ZS_FT_STRING, true, false},
     {"status", ZS_FT_STRING, true, false},
     {"createDate", ZS_FT_TIME, true, false},
@@ -96,22 +122,57 @@ static const zs_field_t host_fields[] = {
     {"usedMemory", ZS_FT_INT, false, true},
     {NULL, 0, false, false},
 };
-const zs_resource_t zs_res_host = {
-    "Host", "hosts", NULL, "org.zstack.header.host.HostInventory", "core", "HostVO", host_fields, NULL,
+static const zs_class_t kvm_host_class = {
+    "org.zstack.kvm.KVMHostInventory", NULL, NULL, NULL, "osDistribution osRelease osVersion",
 };
+static const zs_class_t host_class = {
+    "org.zstack.header.host.HostInventory", NULL, &kvm_host_class, "username",
+    "zoneUuid description cpuSockets ipmiAddress ipmiUsername ipmiPort "
+    "ipmiPowerStatus cpuStatus memoryStatus diskStatus nicStatus gpuStatus "
+    "powerSupplyStatus fanStatus raidStatus temperatureStatus architecture",
+};
+const zs_resource_t zs_res_host = {
+    "Host", "hosts", NULL, &host_class, "core", "HostVO", host_fields, NULL,
+};
+
+static const zs_class_t capacity_class = {
+    "org.zstack.header.allocator.datatypes.CpuMemoryCapacityData", NULL, NULL, NULL,
+    NULL,
+};
+static const zs_typed_t capacity_reply[] = {{"capacityData", &capacity_class}, {NULL, NULL}};
+
+/* Task progress entries nest: subTasks are entries too. */
+static const zs_class_t progress_class;
+static const zs_typed_t progress_members[] = {{"subTasks", &progress_class}, {NULL, NULL}};
+static const zs_class_t progress_class = {
+    "org.zstack.header.core.progress.TaskProgressInventory", progress_members, NULL, NULL,
+    "parentUuid content opaque subTasks arguments",
+};
+static const zs_typed_t progress_reply[] = {{"inventories", &progress_class}, {NULL, NULL}};
 
 const zs_resource_t *const zs_resources_core[] = {&zs_res_account, &zs_res_session, &zs_res_node, &zs_res_notification,
                                                    &zs_res_host, NULL};
 
 static const char *const account_types[] = {"SystemAdmin", "Normal", NULL};
 
+/* The SDK's accountType/captchaUuid/verifyCode/clientInfo are accepted and ignored: there is
+ * one account system and no captcha here. */
 static const zs_param_t p_login[] = {
     {"accountName", ZS_P_STRING, true, 1, 255, NULL},
     {"password", ZS_P_STRING, true, 1, 1024, NULL},
+    {"accountType", ZS_P_STRING, false, 0, 255, NULL},
+    {"captchaUuid", ZS_P_STRING, false, 0, 255, NULL},
+    {"verifyCode", ZS_P_STRING, false, 0, 255, NULL},
+    {"clientInfo", ZS_P_OBJECT, false, 0, 0, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
 static const zs_param_t p_session[] = {
     {"sessionUuid", ZS_P_UUID, true, 0, 0, NULL},
+    {NULL, 0, false, 0, 0, NULL},
+};
+static const zs_param_t p_logout[] = {
+    {"sessionUuid", ZS_P_UUID, true, 0, 0, NULL},
+    {"clientInfo", ZS_P_OBJECT, false, 0, 0, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
 static const zs_param_t p_renew[] = {
@@ -126,15 +187,20 @@ static const zs_param_t p_create_account[] = {
     {"description", ZS_P_STRING, false, 0, 2048, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
+static const char *const delete_modes[] = {"Permissive", "Enforcing", NULL};
+/* Who may update an account is decided by the session (self or admin), as apis.md says;
+ * oldPassword, when sent, must match (ID.1000 otherwise). */
 static const zs_param_t p_update_account[] = {
     {"uuid", ZS_P_UUID, true, 0, 0, NULL},
     {"name", ZS_P_STRING, false, 1, 255, NULL},
     {"password", ZS_P_STRING, false, 8, 255, NULL},
+    {"oldPassword", ZS_P_STRING, false, 0, 1024, NULL},
     {"description", ZS_P_STRING, false, 0, 2048, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
-static const zs_param_t p_uuid[] = {
+static const zs_param_t p_delete[] = {
     {"uuid", ZS_P_UUID, true, 0, 0, NULL},
+    {"deleteMode", ZS_P_STRING, false, 0, 0, delete_modes},
     {NULL, 0, false, 0, 0, NULL},
 };
 static const zs_param_t p_ready[] = {
@@ -150,20 +216,20 @@ const zs_api_t zs_apis_core[] = {
      "logInByAccount|loginByAccount", ZS_API_NO_SESSION | ZS_API_WRITES, "core", p_login,
      ZS_REPLY_INVENTORY, &zs_res_session, NULL},
     {"LogOut", ID "APILogOutMsg", "DELETE", "/accounts/sessions/{sessionUuid}", NULL,
-     ZS_API_NO_SESSION | ZS_API_WRITES, "core", p_session, ZS_REPLY_EMPTY, NULL, NULL},
+     ZS_API_NO_SESSION | ZS_API_WRITES, "core", p_logout, ZS_REPLY_EMPTY, NULL, NULL},
     {"ValidateSession", ID "APIValidateSessionMsg", "GET", "/accounts/sessions/{sessionUuid}/valid",
      NULL, ZS_API_NO_SESSION, "core", p_session, ZS_REPLY_OTHER, NULL, NULL},
     {"RenewSession", ID "APIRenewSessionMsg", "PUT", "/accounts/sessions/{sessionUuid}/renew",
-     "renewSession", ZS_API_WRITES, "core", p_renew, ZS_REPLY_INVENTORY, &zs_res_session, NULL},
+     "renewSession", ZS_API_ASYNC, "core", p_renew, ZS_REPLY_INVENTORY, &zs_res_session, NULL},
     {"CreateAccount", ID "APICreateAccountMsg", "POST", "/accounts", NULL,
      ZS_API_ASYNC | ZS_API_ADMIN | ZS_API_CREATE, "core", p_create_account, ZS_REPLY_INVENTORY,
      &zs_res_account, NULL},
     {"QueryAccount", ID "APIQueryAccountMsg", "GET", "/accounts", NULL, ZS_API_QUERY, "core",
      p_any, ZS_REPLY_INVENTORIES, &zs_res_account, NULL},
-    {"UpdateAccount", ID "APIUpdateAccountMsg", "PUT", "/accounts/{uuid}/actions", "updateAccount",
+    {"UpdateAccount", ID "APIUpdateAccountMsg", "PUT", "/accounts/{uuid}", "updateAccount",
      ZS_API_ASYNC, "core", p_update_account, ZS_REPLY_INVENTORY, &zs_res_account, NULL},
     {"DeleteAccount", ID "APIDeleteAccountMsg", "DELETE", "/accounts/{uuid}", NULL,
-     ZS_API_ASYNC | ZS_API_ADMIN, "core", p_uuid, ZS_REPLY_EMPTY, NULL, NULL},
+     ZS_API_ASYNC | ZS_API_ADMIN, "core", p_delete, ZS_REPLY_EMPTY, NULL, NULL},
     {"QueryManagementNode", MN "APIQueryManagementNodeMsg", "GET", "/management-nodes", NULL,
      ZS_API_QUERY, "core", p_any, ZS_REPLY_INVENTORIES, &zs_res_node, NULL},
     {"GetVersion", MN "APIGetVersionMsg", "PUT", "/management-nodes/actions", "getVersion",
@@ -192,7 +258,7 @@ const zs_api_t zs_apis_core[] = {
      (const zs_param_t[]){{"apiId", ZS_P_UUID, true, 0, 0, NULL},
                           {"all", ZS_P_BOOL, false, 0, 0, NULL},
                           {NULL, 0, false, 0, 0, NULL}},
-     ZS_REPLY_OTHER, NULL, "org.zstack.header.core.progress.TaskProgressInventory"},
+     ZS_REPLY_OTHER, NULL, progress_reply},
     {"ReportProgress", NULL, NULL, NULL, NULL, ZS_API_INTERNAL | ZS_API_WRITES, "core", p_any,
      ZS_REPLY_OTHER, NULL, NULL},
     {"FinishProgress", NULL, NULL, NULL, NULL, ZS_API_INTERNAL | ZS_API_WRITES, "core", p_any,
@@ -224,6 +290,24 @@ const zs_api_t zs_apis_core[] = {
                           {"description", ZS_P_STRING, false, 0, 2048, NULL},
                           {NULL, 0, false, 0, 0, NULL}},
      ZS_REPLY_INVENTORY, &zs_res_host, NULL},
+    /* The SDK's way to add a host. There is no hypervisor to connect to: username/password
+     * are what ZStack would log in with; the password is checked present and not kept. The
+     * capacity ZStack learns by connecting comes here (optional cpuNum/totalMemory) or later
+     * with UpdateHost; zoneUuid (optional) is ours, as ZStack finds it from the cluster. */
+    {"AddKVMHost", "org.zstack.kvm.APIAddKVMHostMsg", "POST", "/hosts/kvm", NULL,
+     ZS_API_ASYNC | ZS_API_ADMIN | ZS_API_CREATE, "core",
+     (const zs_param_t[]){{"name", ZS_P_STRING, true, 1, 255, NULL},
+                          {"managementIp", ZS_P_STRING, true, 1, 253, NULL},
+                          {"clusterUuid", ZS_P_UUID, true, 0, 0, NULL},
+                          {"username", ZS_P_STRING, true, 1, 255, NULL},
+                          {"password", ZS_P_STRING, true, 1, 255, NULL},
+                          {"sshPort", ZS_P_INT, false, 1, 65535, NULL},
+                          {"description", ZS_P_STRING, false, 0, 2048, NULL},
+                          {"zoneUuid", ZS_P_UUID, false, 0, 0, NULL},
+                          {"cpuNum", ZS_P_INT, false, 0, 1048576, NULL},
+                          {"totalMemory", ZS_P_INT, false, 0, 0, NULL},
+                          {NULL, 0, false, 0, 0, NULL}},
+     ZS_REPLY_INVENTORY, &zs_res_host, NULL},
     {"QueryHost", "org.zstack.header.host.APIQueryHostMsg", "GET", "/hosts", NULL, ZS_API_QUERY,
      "core", p_any, ZS_REPLY_INVENTORIES, &zs_res_host, NULL},
     {"UpdateHost", "org.zstack.header.host.APIUpdateHostMsg", "PUT", "/hosts/{uuid}/actions",
@@ -231,6 +315,7 @@ const zs_api_t zs_apis_core[] = {
      (const zs_param_t[]){{"uuid", ZS_P_UUID, true, 0, 0, NULL},
                           {"name", ZS_P_STRING, false, 1, 255, NULL},
                           {"description", ZS_P_STRING, false, 0, 2048, NULL},
+                          {"managementIp", ZS_P_STRING, false, 1, 253, NULL},
                           {"cpuNum", ZS_P_INT, false, 1, 1048576, NULL},
                           {"totalMemory", ZS_P_INT, false, 1, 0, NULL},
                           {"usedCpu", ZS_P_INT, false, 0, LONG_MAX, NULL},   /* never negative */
@@ -243,16 +328,17 @@ const zs_api_t zs_apis_core[] = {
      ZS_REPLY_INVENTORY, &zs_res_host, NULL},
     {"DeleteHost", "org.zstack.header.host.APIDeleteHostMsg", "DELETE", "/hosts/{uuid}", NULL,
      ZS_API_ASYNC | ZS_API_ADMIN, "core",
-     (const zs_param_t[]){{"uuid", ZS_P_UUID, true, 0, 0, NULL}, {NULL, 0, false, 0, 0, NULL}},
-     ZS_REPLY_EMPTY, NULL, NULL},
+     p_delete, ZS_REPLY_EMPTY, NULL, NULL},
     {"GetCpuMemoryCapacity", "org.zstack.header.allocator.APIGetCpuMemoryCapacityMsg", "GET",
      "/hosts/capacities/cpu-memory", NULL, 0, "core",
      (const zs_param_t[]){{"zoneUuids", ZS_P_LIST, false, 0, 1000, NULL},
                           {"clusterUuids", ZS_P_LIST, false, 0, 1000, NULL},
                           {"hostUuids", ZS_P_LIST, false, 0, 1000, NULL},
+                          {"hypervisorType", ZS_P_STRING, false, 0, 0,
+                           (const char *const[]){"KVM", "ESX", NULL}},
                           {"all", ZS_P_BOOL, false, 0, 0, NULL},
                           {NULL, 0, false, 0, 0, NULL}},
-     ZS_REPLY_OTHER, NULL, NULL},
+     ZS_REPLY_OTHER, NULL, capacity_reply},
     {"HostUsage", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "core", p_any, ZS_REPLY_OTHER, NULL,
      NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL},

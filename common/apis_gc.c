@@ -25,8 +25,11 @@ static const zs_field_t gc_fields[] = {
     {"failingNotified", ZS_FT_BOOL, false, true},
     {NULL, 0, false, false},
 };
+static const zs_class_t gc_class = {
+    "org.zstack.core.gc.GarbageCollectorInventory", NULL, NULL, NULL, NULL,
+};
 const zs_resource_t zs_res_gc_job = {
-    "GarbageCollector", "gcjobs", NULL, "org.zstack.core.gc.GarbageCollectorInventory", "gc",
+    "GarbageCollector", "gcjobs", NULL, &gc_class, "gc",
     "GarbageCollectorVO", gc_fields, NULL,
 };
 

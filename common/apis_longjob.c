@@ -26,8 +26,12 @@ static const zs_field_t longjob_fields[] = {
     {"target", ZS_FT_STRING, false, true},
     {NULL, 0, false, false},
 };
+static const zs_class_t longjob_class = {
+    "org.zstack.header.longjob.LongJobInventory", NULL, NULL, NULL,
+    "name description jobData jobResult targetResourceUuid executeTime",
+};
 const zs_resource_t zs_res_longjob = {
-    "LongJob", "longjobs", NULL, "org.zstack.header.longjob.LongJobInventory", "longjob",
+    "LongJob", "longjobs", NULL, &longjob_class, "longjob",
     "LongJobVO", longjob_fields, NULL,
 };
 
@@ -67,6 +71,8 @@ const zs_api_t zs_apis_longjob[] = {
      ZS_API_ASYNC, "longjob", p_uuid, ZS_REPLY_INVENTORY, &zs_res_longjob, NULL},
     {"UpdateLongJob", LJ "APIUpdateLongJobMsg", "PUT", "/longjobs/{uuid}/actions", "updateLongJob",
      ZS_API_ASYNC, "longjob", p_update, ZS_REPLY_INVENTORY, &zs_res_longjob, NULL},
+    {"CleanLongJob", LJ "APICleanLongJobMsg", "PUT", "/longjobs/{uuid}/actions", "cleanLongJob",
+     ZS_API_ASYNC, "longjob", p_uuid, ZS_REPLY_EMPTY, NULL, NULL},
     {"DeleteLongJob", LJ "APIDeleteLongJobMsg", "DELETE", "/longjobs/{uuid}", NULL, ZS_API_ASYNC,
      "longjob", p_uuid, ZS_REPLY_EMPTY, NULL, NULL},
     /* Bus only: sweep what has expired in the answering service; answers what it did. */

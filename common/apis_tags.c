@@ -23,12 +23,18 @@ static const zs_field_t user_tag_fields[] = {
     TAG_FIELDS_COMMON,
     {NULL, 0, false, false},
 };
+static const zs_class_t system_tag_class = {
+    "org.zstack.header.tag.SystemTagInventory", NULL, NULL, NULL, NULL,
+};
+static const zs_class_t user_tag_class = {
+    "org.zstack.header.tag.UserTagInventory", NULL, NULL, NULL, "tagPatternUuid tagPattern",
+};
 const zs_resource_t zs_res_system_tag = {
-    "SystemTag", "tags", "type=System", "org.zstack.header.tag.SystemTagInventory", "tags",
+    "SystemTag", "tags", "type=System", &system_tag_class, "tags",
     "SystemTagVO", system_tag_fields, NULL,
 };
 const zs_resource_t zs_res_user_tag = {
-    "UserTag", "tags", "type=User", "org.zstack.header.tag.UserTagInventory", "tags",
+    "UserTag", "tags", "type=User", &user_tag_class, "tags",
     "UserTagVO", user_tag_fields, NULL,
 };
 const zs_resource_t *const zs_resources_tags[] = {&zs_res_system_tag, &zs_res_user_tag, NULL};

@@ -39,8 +39,16 @@ static const zs_join_t ticket_joins[] = {
     {"currentFlow", "TicketFlow", "currentFlowUuid", "uuid"},
     {NULL, NULL, NULL, NULL},
 };
+static const zs_class_t request_class = {
+    "org.zstack.ticket.entity.TicketRequest", NULL, NULL, NULL, "requestName",
+};
+static const zs_typed_t ticket_members[] = {{"request", &request_class}, {NULL, NULL}};
+static const zs_class_t ticket_class = {
+    "org.zstack.ticket.entity.TicketInventory", ticket_members, NULL, NULL,
+    "description currentFlowUuid accountSystemContext",
+};
 const zs_resource_t zs_res_ticket = {
-    "Ticket", "tickets", NULL, "org.zstack.ticket.entity.TicketInventory", "ticket", "TicketVO",
+    "Ticket", "tickets", NULL, &ticket_class, "ticket", "TicketVO",
     ticket_fields, ticket_joins,
 };
 
@@ -63,9 +71,13 @@ static const zs_join_t history_joins[] = {
     {"ticket", "Ticket", "ticketUuid", "uuid"},
     {NULL, NULL, NULL, NULL},
 };
+static const zs_class_t history_class = {
+    "org.zstack.ticket.entity.TicketStatusHistoryInventory", NULL, NULL, NULL,
+    "fromStatus comment operationContextType operationContext operatorType operatorUuid flowName",
+};
 const zs_resource_t zs_res_ticket_history = {
-    "TicketStatusHistory", "ticket_histories", NULL,
-    "org.zstack.ticket.entity.TicketStatusHistoryInventory", "ticket", "TicketStatusHistoryVO",
+    "TicketStatusHistory", "ticket_histories", NULL, &history_class, "ticket",
+    "TicketStatusHistoryVO",
     history_fields, history_joins,
 };
 
@@ -73,12 +85,18 @@ static const zs_field_t type_fields[] = {
     {"uuid", ZS_FT_STRING, false, false},
     {"name", ZS_FT_STRING, true, false},
     {"description", ZS_FT_STRING, false, false},
+    {"type", ZS_FT_STRING, false, false},
+    {"requests", ZS_FT_STRING, false, false},
+    {"adminOnly", ZS_FT_BOOL, false, false},
     {"createDate", ZS_FT_TIME, true, false},
     {"lastOpDate", ZS_FT_TIME, false, false},
     END_FIELDS,
 };
+static const zs_class_t type_class = {
+    "org.zstack.ticket.entity.TicketTypeInventory", NULL, NULL, NULL, "description type requests",
+};
 const zs_resource_t zs_res_ticket_type = {
-    "TicketType", "ticket_types", NULL, "org.zstack.ticket.entity.TicketTypeInventory", "ticket",
+    "TicketType", "ticket_types", NULL, &type_class, "ticket",
     "TicketTypeVO", type_fields, NULL,
 };
 
@@ -88,6 +106,7 @@ static const zs_field_t collection_fields[] = {
     {"description", ZS_FT_STRING, false, false},
     {"isDefault", ZS_FT_BOOL, true, false},
     {"state", ZS_FT_STRING, true, false},
+    {"projectUuid", ZS_FT_STRING, true, false},
     {"ticketTypeUuids", ZS_FT_JSON, false, false},
     {"flows", ZS_FT_JSON, false, false},
     {"createDate", ZS_FT_TIME, true, false},
@@ -98,9 +117,30 @@ static const zs_join_t collection_joins[] = {
     {"flow", "TicketFlow", "uuid", "collectionUuid"},
     {NULL, NULL, NULL, NULL},
 };
+/* Our flows name their approver: they are IAM2 flows (TicketFlowInventory + approverUuid,
+ * valid); a collection created for a project is an IAM2 collection. */
+static const zs_class_t iam2_flow_class = {
+    "org.zstack.ticket.iam2.entity.IAM2TicketFlowInventory", NULL, NULL, NULL,
+    NULL,
+};
+static const zs_class_t flow_class = {
+    "org.zstack.ticket.entity.TicketFlowInventory", NULL, &iam2_flow_class, "approverUuid",
+    "description parentFlowUuid flowContext flowContextType",
+};
+static const zs_typed_t collection_members[] = {{"flows", &flow_class}, {NULL, NULL}};
+static const zs_class_t iam2_collection_class = {
+    "org.zstack.ticket.iam2.entity.IAM2TicketFlowCollectionInventory", collection_members, NULL,
+    NULL,
+    NULL,
+};
+static const zs_class_t collection_class = {
+    "org.zstack.ticket.entity.TicketFlowCollectionInventory", collection_members,
+    &iam2_collection_class, "projectUuid",
+    "description status",
+};
 const zs_resource_t zs_res_ticket_flow_collection = {
-    "TicketFlowCollection", "ticket_flow_collections", NULL,
-    "org.zstack.ticket.entity.TicketFlowCollectionInventory", "ticket", "TicketFlowCollectionVO",
+    "TicketFlowCollection", "ticket_flow_collections", NULL, &collection_class, "ticket",
+    "TicketFlowCollectionVO",
     collection_fields, collection_joins,
 };
 
@@ -112,6 +152,7 @@ static const zs_field_t flow_fields[] = {
     {"approverUuid", ZS_FT_STRING, true, false},
     {"approverTitle", ZS_FT_STRING, false, false},
     {"position", ZS_FT_INT, false, false},
+    {"valid", ZS_FT_BOOL, false, false},          /* the approver existed when it was set */
     {"createDate", ZS_FT_TIME, true, false},
     {"lastOpDate", ZS_FT_TIME, false, false},
     END_FIELDS,
@@ -121,7 +162,7 @@ static const zs_join_t flow_joins[] = {
     {NULL, NULL, NULL, NULL},
 };
 const zs_resource_t zs_res_ticket_flow = {
-    "TicketFlow", "ticket_flows", NULL, "org.zstack.ticket.entity.TicketFlowInventory", "ticket",
+    "TicketFlow", "ticket_flows", NULL, &flow_class, "ticket",
     "TicketFlowVO", flow_fields, flow_joins,
 };
 
@@ -161,12 +202,16 @@ static const zs_param_t p_change_status[] = {
     {"comment", ZS_P_STRING, false, 0, 2048, NULL},
     END_PARAMS,
 };
-static const zs_param_t p_uuid[] = {
+static const char *const delete_modes[] = {"Permissive", "Enforcing", NULL};
+static const zs_param_t p_delete[] = {
     {"uuid", ZS_P_UUID, true, 0, 0, NULL},
+    {"deleteMode", ZS_P_STRING, false, 0, 0, delete_modes},
     END_PARAMS,
 };
+/* projectUuid: the SDK's (IAM2 project of the collection); kept, shown, queryable. */
 static const zs_param_t p_create_collection[] = {
     {"name", ZS_P_STRING, true, 1, 255, NULL},
+    {"projectUuid", ZS_P_UUID, false, 0, 0, NULL},
     {"description", ZS_P_STRING, false, 0, 2048, NULL},
     {"isDefault", ZS_P_BOOL, false, 0, 0, NULL},
     {"flows", ZS_P_ARRAY, true, 1, 20, NULL},
@@ -219,7 +264,7 @@ const zs_api_t zs_apis_ticket[] = {
      "changeTicketStatus", ASYNC, "ticket", p_change_status, ZS_REPLY_INVENTORY, &zs_res_ticket,
      NULL},
     {"DeleteTicket", T "APIDeleteTicketMsg", "DELETE", "/tickets/{uuid}", NULL, ASYNC, "ticket",
-     p_uuid, ZS_REPLY_EMPTY, NULL, NULL},
+     p_delete, ZS_REPLY_EMPTY, NULL, NULL},
     {"QueryTicketHistory", T "APIQueryTicketHistoryMsg", "GET", "/tickets/histories", NULL,
      ZS_API_QUERY, "ticket", p_any, ZS_REPLY_INVENTORIES, &zs_res_ticket_history, NULL},
     {"QueryTicketType", T "APIQueryTicketTypeMsg", "GET", "/ticket-types", NULL, ZS_API_QUERY,
@@ -231,13 +276,14 @@ const zs_api_t zs_apis_ticket[] = {
      "/tickets/flow-collections", NULL, ZS_API_QUERY, "ticket", p_any, ZS_REPLY_INVENTORIES,
      &zs_res_ticket_flow_collection, NULL},
     {"UpdateTicketFlowCollection", T "APIUpdateTicketFlowCollectionMsg", "PUT",
-     "/tickets/flow-collections/{uuid}/actions", "updateTicketFlowCollection", ASYNC | ADMIN,
+     "/tickets/flow-collections/{uuid}/actions",
+     "updateIAM2TicketFlowCollection|updateTicketFlowCollection", ASYNC | ADMIN,
      "ticket", p_update_collection, ZS_REPLY_INVENTORY, &zs_res_ticket_flow_collection, NULL},
     {"ChangeTicketFlowCollectionState", T "APIChangeTicketFlowCollectionStateMsg", "PUT",
      "/tickets/flow-collections/{uuid}/actions", "changeTicketFlowCollectionState", ASYNC | ADMIN,
      "ticket", p_collection_state, ZS_REPLY_INVENTORY, &zs_res_ticket_flow_collection, NULL},
     {"DeleteTicketFlowCollection", T "APIDeleteTicketFlowCollectionMsg", "DELETE",
-     "/tickets/flow-collections/{uuid}", NULL, ASYNC | ADMIN, "ticket", p_uuid, ZS_REPLY_EMPTY,
+     "/tickets/flow-collections/{uuid}", NULL, ASYNC | ADMIN, "ticket", p_delete, ZS_REPLY_EMPTY,
      NULL, NULL},
     {"QueryTicketFlow", T "APIQueryTicketFlowMsg", "GET", "/tickets/flow", NULL, ZS_API_QUERY,
      "ticket", p_any, ZS_REPLY_INVENTORIES, &zs_res_ticket_flow, NULL},

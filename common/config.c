@@ -1,16 +1,37 @@
-/* config.c — see config.h. Small fixed tables: the configuration is a few dozen keys. */
+/* config.c — see config.h. Each layer is a small growable table searched linearly: the
+ * configuration is a few dozen keys, read mostly at start. */
 #include "config.h"
 #include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_KEYS 256
 typedef struct {
-    struct { char *key, *value; } rows[MAX_KEYS];
-    int n;
+    struct row { char *key, *value; } *rows;
+    size_t n, cap;
 } layer_t;
 static layer_t flags, file, defaults;
+
+/* Endpoint defaults made by zs_config_endpoints: kept apart from the layers (read-only once
+ * loaded), appended under a lock, freed only by zs_config_reset. */
+typedef struct endpoint_default {
+    struct endpoint_default *next;
+    char text[];
+} endpoint_default_t;
+static endpoint_default_t *endpoint_defaults;
+static pthread_mutex_t endpoint_defaults_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Configuration is made at start, where running out of memory can only end the process. */
+static void *need(void *p)
+{
+    if (!p) {
+        fprintf(stderr, "config: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
 
 static char *trim(char *s)
 {
@@ -24,22 +45,24 @@ static char *trim(char *s)
 
 static void put(layer_t *l, const char *key, const char *value)
 {
-    for (int i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->rows[i].key, key) == 0) {
             free(l->rows[i].value);
-            l->rows[i].value = strdup(value);
+            l->rows[i].value = need(strdup(value));
             return;
         }
-    if (l->n == MAX_KEYS)
-        return;
-    l->rows[l->n].key = strdup(key);
-    l->rows[l->n].value = strdup(value);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->rows = need(realloc(l->rows, l->cap * sizeof *l->rows));
+    }
+    l->rows[l->n].key = need(strdup(key));
+    l->rows[l->n].value = need(strdup(value));
     l->n++;
 }
 
 static const char *find(const layer_t *l, const char *key)
 {
-    for (int i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->rows[i].key, key) == 0)
             return l->rows[i].value;
     return NULL;
@@ -47,11 +70,12 @@ static const char *find(const layer_t *l, const char *key)
 
 static void clear(layer_t *l)
 {
-    for (int i = 0; i < l->n; i++) {
+    for (size_t i = 0; i < l->n; i++) {
         free(l->rows[i].key);
         free(l->rows[i].value);
     }
-    l->n = 0;
+    free(l->rows);
+    *l = (layer_t){0};
 }
 
 void zs_config_set(const char *key, const char *value) { put(&flags, key, value); }
@@ -62,6 +86,11 @@ void zs_config_reset(void)
     clear(&flags);
     clear(&file);
     clear(&defaults);
+    while (endpoint_defaults) {
+        endpoint_default_t *next = endpoint_defaults->next;
+        free(endpoint_defaults);
+        endpoint_defaults = next;
+    }
 }
 
 /* Cuts a comment: ';' or '#' at the start or after whitespace. */
@@ -148,8 +177,14 @@ int64_t zs_config_int(const char *key, int64_t fallback)
     if (!v || !*v)
         return fallback;
     char *end;
+    errno = 0;
     long long x = strtoll(v, &end, 10);
-    return *end ? fallback : x;
+    if (end == v || *end || errno == ERANGE) {
+        fprintf(stderr, "config: %s = \"%s\": not an integer (a decimal number is expected)\n",
+                key, v);
+        exit(2);
+    }
+    return x;
 }
 
 bool zs_config_bool(const char *key, bool fallback)
@@ -174,8 +209,18 @@ const char *zs_config_endpoints(const char *service)
         return v;
     char def[1200];
     snprintf(def, sizeof def, "ipc://%s/bus/%s.ipc", zs_config_data_dir(), service);
-    zs_config_default(key, def);   /* remembered so the pointer stays valid */
-    return zs_config_get(key, NULL);
+    pthread_mutex_lock(&endpoint_defaults_lock);
+    endpoint_default_t *d = endpoint_defaults;
+    while (d && strcmp(d->text, def) != 0)
+        d = d->next;
+    if (!d) {
+        d = need(malloc(sizeof *d + strlen(def) + 1));
+        strcpy(d->text, def);
+        d->next = endpoint_defaults;
+        endpoint_defaults = d;
+    }
+    pthread_mutex_unlock(&endpoint_defaults_lock);
+    return d->text;
 }
 
 /* The host part of one endpoint into out ("" for this host: ipc://, loopback). */

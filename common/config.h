@@ -13,7 +13,9 @@
  * Lines are at most 1023 bytes.
  *
  * Load once at process start, before any thread exists; afterwards the getters may be called
- * from any thread (the tables are read-only by then).
+ * from any thread (the tables are read-only by then). A layer holds any number of keys.
+ * Running out of memory while setting or loading ends the process with a message (it only
+ * happens at start).
  */
 #ifndef ZS_CONFIG_H
 #define ZS_CONFIG_H
@@ -34,6 +36,11 @@ void zs_config_reset(void);
 
 /* The value of `key`, or `fallback` when unset. Borrowed; valid until exit. */
 const char *zs_config_get(const char *key, const char *fallback);
+/* A whole decimal integer; `fallback` when unset or empty. A value that is not one (text,
+ * trailing characters, out of the int64 range) is a configuration error: the message names
+ * the key and the value on stderr and the process exits with status 2, since running on a
+ * default the operator did not ask for would hide the mistake. Services read their integer
+ * settings at start, so a malformed one stops them there. */
 int64_t zs_config_int(const char *key, int64_t fallback);
 bool zs_config_bool(const char *key, bool fallback);
 
@@ -41,7 +48,9 @@ bool zs_config_bool(const char *key, bool fallback);
 const char *zs_config_data_dir(void);
 
 /* The bus endpoint list of a service ("tags", "core", "broker", ...): comma separated.
- * Default: ipc://<data dir>/bus/<service>.ipc. Borrowed. */
+ * Default: ipc://<data dir>/bus/<service>.ipc, made on first use into a list of its own (the
+ * configuration tables are not written after load); any thread. Borrowed; valid until exit
+ * (or zs_config_reset). */
 const char *zs_config_endpoints(const char *service);
 
 /* Checks that bus.<service> of every name in `stateful` (NULL-terminated) names endpoints of

@@ -66,12 +66,14 @@ typedef struct {
 typedef bool (zs_query_visible_fn)(void *arg, const json_t *rec);
 
 /* What one run did, for the metrics and the tests proving index use. */
+#define ZS_QUERY_PLAN_SIZE 96
 typedef struct {
     size_t examined;      /* records read from the store and tested (a sorted reply reads
                            * its page once more; those reads are not counted) */
-    const char *plan;     /* static text, valid after the query is destroyed: "scan",
+    char plan[ZS_QUERY_PLAN_SIZE];  /* a copy, so it outlives the query: "scan",
                            * "key:uuid", "index:<field>", "count-index:<field>" (answered
-                           * from index counts), "count-all", "none" (nothing to read) */
+                           * from index counts), "count-all", "none" (nothing to read);
+                           * a field name too long for the buffer is cut */
 } zs_query_stats_t;
 
 /* Parses `params` (may be NULL), an object whose members are the query parameters:

@@ -36,11 +36,33 @@ typedef struct {
     const char *remote;     /* "uuid" */
 } zs_join_t;
 
+/* The ZStack class of an object of a reply, for the `schema` map of X-JSON-Schema replies
+ * (rest.md): the server class name the SDK maps to its own class, which members hold an
+ * object or a list of objects of a class in turn (at any depth: the SDK leaves anything not
+ * named in `schema` an untyped map), and a subclass for the objects that carry a given field
+ * (a host added as KVM host is a KVMHostInventory). */
+typedef struct zs_class zs_class_t;
+typedef struct {
+    const char *field;          /* a member holding an object or a list of objects... */
+    const zs_class_t *klass;    /* ...of this class */
+} zs_typed_t;
+struct zs_class {
+    const char *name;              /* "org.zstack.header.host.HostInventory" */
+    const zs_typed_t *members;     /* typed members, terminated by {NULL}; NULL when none */
+    const zs_class_t *variant;     /* the subclass of objects having `variant_field`, or NULL */
+    const char *variant_field;
+    /* The class's fields (ZStack's names, space-separated) our objects may lack: not
+     * applicable here, or null (absent, rest.md) in some objects; inherited fields are the
+     * base class's to list. Every other field of the class is always present. The OpenAPI
+     * document publishes it; the SDK conformance test holds replies to it. NULL = none. */
+    const char *may_lack;
+};
+
 typedef struct zs_resource {
     const char *name;         /* "SystemTag" */
     const char *collection;   /* LMDB database holding the records: "tags" */
     const char *fixed;        /* a condition every query of it carries ("type=System"), or NULL */
-    const char *schema;       /* inventory class for X-JSON-Schema */
+    const zs_class_t *klass;  /* class of its inventory (X-JSON-Schema), or NULL */
     const char *service;      /* owning service: "tags" */
     const char *vo;           /* ZStack resourceType of its records ("SystemTagVO"), or NULL */
     const zs_field_t *fields; /* terminated by a {NULL} entry; must include "uuid" */

@@ -61,23 +61,18 @@ static int hexval(char c)
          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* Decodes %XX and '+' of [s, s+n) into a new string; NULL on a bad escape. */
+/* Decodes %XX and '+' of [s, s+n) into a new string (NULL when out of memory). A '%' not
+ * followed by two hex digits is a literal '%', as WHATWG URL parsing has it: ZStack users type
+ * LIKE patterns (`q=tag~=reserved%`) raw in curl and browsers. UTF-8 is checked afterwards. */
 static char *url_decode(const char *s, size_t n)
 {
     char *out = malloc(n + 1), *o = out;
     if (!out)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            if (i + 2 >= n) {
-                free(out);
-                return NULL;
-            }
-            int a = hexval(s[i + 1]), b = hexval(s[i + 2]);
-            if (a < 0 || b < 0) {
-                free(out);
-                return NULL;
-            }
+        int a = s[i] == '%' && i + 2 < n ? hexval(s[i + 1]) : -1;
+        int b = a >= 0 ? hexval(s[i + 2]) : -1;
+        if (b >= 0) {
             *o++ = (char)(a * 16 + b);
             i += 2;
         } else {

@@ -83,8 +83,53 @@ static json_t *operation(const zs_api_t *a)
     return op;
 }
 
+/* ---- the reply classes (X-JSON-Schema) ----------------------------------------------------- */
+
+static void add_class(json_t *classes, const zs_class_t *k, int depth);
+
+static void add_members(json_t *classes, json_t *into, const zs_typed_t *members, int depth)
+{
+    for (const zs_typed_t *m = members; m && m->field && m->klass; m++) {
+        json_object_set_new(into, m->field, json_string(m->klass->name));
+        add_class(classes, m->klass, depth + 1);
+    }
+}
+
+/* classes[k->name] = {"typedMembers": {field: class}, "subclass": {"class", "when"},
+ * "mayLack": [field...]}, and the same for every class it leads to. */
+static void add_class(json_t *classes, const zs_class_t *k, int depth)
+{
+    if (!k || depth > 16 || json_object_get(classes, k->name))
+        return;
+    json_t *c = json_pack("{s:o, s:[]}", "typedMembers", json_object(), "mayLack");
+    json_object_set_new(classes, k->name, c);
+    add_members(classes, json_object_get(c, "typedMembers"), k->members, depth);
+    for (const char *p = k->may_lack; p && *p;) {
+        size_t n = strcspn(p, " ");
+        if (n)
+            json_array_append_new(json_object_get(c, "mayLack"), json_stringn(p, n));
+        p += n + (p[n] ? 1 : 0);
+    }
+    if (k->variant) {
+        json_object_set_new(c, "subclass", json_pack("{s:s, s:s}", "class", k->variant->name, "when",
+                                                      k->variant_field));
+        add_class(classes, k->variant, depth + 1);
+    }
+}
+
+/* x-zstack-classes: what `schema` of a reply names, per class; x-zstack-reply of an
+ * operation: its typed members. */
+static json_t *reply_classes(const zs_api_t *a, json_t *classes)
+{
+    json_t *typed = json_object();
+    zs_typed_t buf[3];
+    add_members(classes, typed, zs_api_typed(a, buf), 0);
+    return typed;
+}
+
 json_t *openapi_document(void)
 {
+    json_t *classes = json_object();
     json_t *paths = json_object();
     for (size_t i = 0; i < zs_api_count(); i++) {
         const zs_api_t *a = zs_api_at(i);
@@ -95,6 +140,8 @@ json_t *openapi_document(void)
             snprintf(path, sizeof path, "%s?Action=%s", a->path, a->action ? a->action : "");
         else
             snprintf(path, sizeof path, "/zstack/v1%s", a->path);
+        json_t *op = operation(a);
+        json_object_set_new(op, "x-zstack-reply", reply_classes(a, classes));
         for (size_t k = 0; k < sizeof method - 1 && a->method[k]; k++)
             method[k] = (char)tolower((unsigned char)a->method[k]), method[k + 1] = '\0';
         json_t *item = json_object_get(paths, path);
@@ -110,13 +157,13 @@ json_t *openapi_document(void)
                 more = json_array();
                 json_object_set_new(item, "x-actions", more);
             }
-            json_array_append_new(more, operation(a));
+            json_array_append_new(more, op);
         } else {
-            json_object_set_new(item, method, operation(a));
+            json_object_set_new(item, method, op);
         }
     }
-    return json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:{s:{s:s, s:s, s:s}}}}", "openapi", "3.0.3",
+    return json_pack("{s:s, s:{s:s, s:s}, s:o, s:o, s:{s:{s:{s:s, s:s, s:s}}}}", "openapi", "3.0.3",
                      "info", "title", "ZStack system-global and ticket APIs", "version", ZS_VERSION,
-                     "paths", paths, "components", "securitySchemes", "OAuth", "type", "apiKey",
-                     "in", "header", "name", "Authorization");
+                     "paths", paths, "x-zstack-classes", classes, "components", "securitySchemes",
+                     "OAuth", "type", "apiKey", "in", "header", "name", "Authorization");
 }

@@ -1,9 +1,11 @@
 /* accounts.c — accounts and sessions (apis.md §1, rest.md "Login and sessions").
  *
- * Clients send the SHA-512 hex of the password at login (ZStack's SDK and CLI do); accounts
- * are created with the plain password. Either way what is stored is an Argon2id hash
- * (libsodium crypto_pwhash_str) of the SHA-512 hex, so the stored form is salted and slow
- * and never the bare digest the client sends. */
+ * Passwords, as ZStack's clients use them (zstack-sdk.md): what CreateAccount/UpdateAccount
+ * receive is the very string LogInByAccount will send (the SDK and CLI send the SHA-512 hex of
+ * the password to all three). What is stored is an Argon2id hash (libsodium crypto_pwhash_str)
+ * of that string, so the stored form is salted and slow and never what the client sends. Only
+ * the built-in admin's password comes in plain (config) and is turned into its SHA-512 hex
+ * first, the string its clients will log in with. */
 #include "clock.h"
 #include "config.h"
 #include "core.h"
@@ -27,22 +29,26 @@ static void sha512_hex(const char *plain, char out[129])
     sodium_bin2hex(out, 129, d, sizeof d);
 }
 
-/* Argon2id of the (lower-cased) SHA-512 hex. Returns 0 or -1. */
-static int password_hash(const char *sha512hex, char out[crypto_pwhash_STRBYTES])
+/* The secret as compared: lower-cased, so a SHA-512 hex matches in either case. At most
+ * 1024 chars (the login parameter's bound; create/update allow fewer). */
+#define SECRET_MAX 1024
+
+/* Argon2id of the normalised secret. Returns 0 or -1. */
+static int password_hash(const char *secret, char out[crypto_pwhash_STRBYTES])
 {
-    char lower[129];
-    snprintf(lower, sizeof lower, "%s", sha512hex);
+    char lower[SECRET_MAX + 1];
+    snprintf(lower, sizeof lower, "%s", secret);
     for (char *c = lower; *c; c++)
         *c = (char)tolower((unsigned char)*c);
     size_t mem = (size_t)zs_config_int("core.pwhash-memory", 16 * 1024 * 1024);
     return crypto_pwhash_str(out, lower, strlen(lower), crypto_pwhash_OPSLIMIT_INTERACTIVE, mem);
 }
 
-bool accounts_password_ok(const json_t *account, const char *sha512hex)
+bool accounts_password_ok(const json_t *account, const char *secret)
 {
     const char *hash = json_string_value(json_object_get(account, "passwordHash"));
-    char lower[129];
-    snprintf(lower, sizeof lower, "%s", sha512hex);
+    char lower[SECRET_MAX + 1];
+    snprintf(lower, sizeof lower, "%s", secret);
     for (char *c = lower; *c; c++)
         *c = (char)tolower((unsigned char)*c);
     return hash && crypto_pwhash_str_verify(hash, lower, strlen(lower)) == 0;
@@ -187,8 +193,9 @@ json_t *accounts_new_session(zs_call_t *call, const char *account_uuid, json_t *
     char uuid[ZS_UUID_LEN + 1];
     int64_t now = zs_now_ms();
     int64_t life = zs_config_int("core.session-timeout", DEFAULT_SESSION_S) * 1000;
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "uuid", zs_uuid_new(uuid),
-                            "accountUuid", account_uuid, "userUuid", account_uuid, "expiredDate",
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "uuid", zs_uuid_new(uuid),
+                            "accountUuid", account_uuid, "userUuid", account_uuid, "userType",
+                            "AccountVO", "expiredDate",
                             (json_int_t)(now + life), "createDate", (json_int_t)now, "lastOpDate",
                             (json_int_t)now);
     int rc = zs_store_put(store, call->txn, SESSIONS, uuid, rec);
@@ -322,11 +329,10 @@ static json_t *accounts_create(zs_call_t *call, json_t **error)
         json_decref(taken);
         return zs_call_fail(call, error, ZS_SYS_INVALID, "an account named %s already exists", name);
     }
-    char uuid[ZS_UUID_LEN + 1], digest[129], hash[crypto_pwhash_STRBYTES];
+    char uuid[ZS_UUID_LEN + 1], hash[crypto_pwhash_STRBYTES];
     if (zs_call_new_uuid(call, ACCOUNTS, uuid, error) != 0)
         return NULL;
-    sha512_hex(zs_call_str(call, "password"), digest);
-    if (password_hash(digest, hash) != 0)
+    if (password_hash(zs_call_str(call, "password"), hash) != 0)
         return zs_call_fail(call, error, ZS_SYS_INTERNAL, "cannot hash the password: out of memory");
     const char *type = zs_call_str(call, "type");
     int64_t now = zs_now_ms();
@@ -366,10 +372,14 @@ static json_t *accounts_update(zs_call_t *call, json_t **error)
     }
     if (zs_call_str(call, "description"))
         json_object_set_new(rec, "description", json_string(zs_call_str(call, "description")));
+    const char *old_password = zs_call_str(call, "oldPassword");
+    if (old_password && !accounts_password_ok(rec, old_password)) {   /* the SDK's check, when sent */
+        json_decref(rec);
+        return zs_call_fail(call, error, ZS_ID_AUTH, "oldPassword does not match the account's password");
+    }
     if (zs_call_str(call, "password")) {
-        char digest[129], hash[crypto_pwhash_STRBYTES];
-        sha512_hex(zs_call_str(call, "password"), digest);
-        if (password_hash(digest, hash) != 0) {
+        char hash[crypto_pwhash_STRBYTES];
+        if (password_hash(zs_call_str(call, "password"), hash) != 0) {
             json_decref(rec);
             return zs_call_fail(call, error, ZS_SYS_INTERNAL, "cannot hash the password: out of memory");
         }

@@ -14,8 +14,9 @@ extern const zs_module_t notifications_module; /* notifications.c: notifications
 extern const zs_module_t hosts_module;      /* hosts.c: hosts and capacity (§6) */
 
 /* accounts.c, for login.c: */
-/* Does `sha512hex` match the account record's password? Any thread (pure; slow). */
-bool accounts_password_ok(const json_t *account, const char *sha512hex);
+/* Does `secret` (what LogInByAccount received) match the account record's password? Any
+ * thread (pure; slow). */
+bool accounts_password_ok(const json_t *account, const char *secret);
 /* A record no password matches, whose check costs what a real one costs. New reference. */
 json_t *accounts_dummy(void);
 /* Opens a session of the account (the oldest gives way at core.max-sessions). Loop thread,

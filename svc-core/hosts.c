@@ -121,12 +121,18 @@ static json_t *hosts_usage(zs_call_t *call, json_t **error)
 
 /* ---- AddHost / UpdateHost / DeleteHost ----------------------------------------------- */
 
+/* The derived capacities, under ZStack's names and our earlier ones (api: apis_core.c). */
 static void set_available(json_t *rec)
 {
-    json_object_set_new(rec, "availableCpu",
-                        json_integer(sat_sub(total_cpu(rec), num(rec, "usedCpu"))));
-    json_object_set_new(rec, "availableMemory",
-                        json_integer(sat_sub(num(rec, "totalMemory"), num(rec, "usedMemory"))));
+    json_int_t total = total_cpu(rec);
+    json_int_t available_cpu = sat_sub(total, num(rec, "usedCpu"));
+    json_int_t available_memory = sat_sub(num(rec, "totalMemory"), num(rec, "usedMemory"));
+    json_object_set_new(rec, "totalCpuCapacity", json_integer(total));
+    json_object_set_new(rec, "availableCpuCapacity", json_integer(available_cpu));
+    json_object_set_new(rec, "totalMemoryCapacity", json_integer(num(rec, "totalMemory")));
+    json_object_set_new(rec, "availableMemoryCapacity", json_integer(available_memory));
+    json_object_set_new(rec, "availableCpu", json_integer(available_cpu));
+    json_object_set_new(rec, "availableMemory", json_integer(available_memory));
 }
 
 static json_t *same_ip(zs_call_t *call, const char *ip)
@@ -137,13 +143,16 @@ static json_t *same_ip(zs_call_t *call, const char *ip)
     return rec;
 }
 
+/* AddHost and AddKVMHost (a KVM host also keeps username and sshPort, never the password). */
 static json_t *add_host(zs_call_t *call, json_t **error)
 {
     const char *ip = zs_call_str(call, "managementIp");
     json_t *body = call->req->body;
     json_int_t cpus = num(body, "cpuNum");
+    bool kvm = strcmp(call->api->name, "AddKVMHost") == 0;
     if (!ip_ok(ip))
-        return zs_call_invalid(call, error, "field[managementIp] of AddHost must be an IP address or a host name, got '%.64s'", ip);
+        return zs_call_invalid(call, error, "field[managementIp] of %s must be an IP address or a host name, got '%.64s'",
+                               call->api->name, ip);
     json_t *other = same_ip(call, ip);
     if (other) {
         json_t *out = zs_call_fail(call, error, ZS_SYS_INVALID, "there has been a host[uuid:%s] having managementIp[%s]",
@@ -155,20 +164,25 @@ static json_t *add_host(zs_call_t *call, json_t **error)
     int rc = usage(call, &u);
     if (rc != 0)
         return zs_call_store_fail(call, error, rc);
-    if (license_allows(call, "AddHost", u.hosts + 1, u.cpus + cpus, error) != 0)
+    if (license_allows(call, call->api->name, u.hosts + 1, u.cpus + cpus, error) != 0)
         return NULL;
     char uuid[ZS_UUID_LEN + 1];
     if (zs_call_new_uuid(call, HOSTS, uuid, error) != 0)
         return NULL;
     int64_t now = zs_now_ms();
-    json_t *rec = json_pack("{s:s, s:O, s:O?, s:s, s:O, s:O, s:I, s:O, s:I, s:I, s:s, s:s, s:I, s:I}",
+    json_t *rec = json_pack("{s:s, s:O, s:O?, s:s, s:O?, s:O, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I}",
                             "uuid", uuid, "name", json_object_get(body, "name"),
                             "description", json_object_get(body, "description"), "managementIp", ip,
                             "zoneUuid", json_object_get(body, "zoneUuid"),
-                            "clusterUuid", json_object_get(body, "clusterUuid"), "cpuNum", cpus,
-                            "totalMemory", json_object_get(body, "totalMemory"), "usedCpu", (json_int_t)0,
+                            "clusterUuid", json_object_get(body, "clusterUuid"), "hypervisorType", "KVM",
+                            "cpuNum", cpus, "totalMemory", num(body, "totalMemory"), "usedCpu", (json_int_t)0,
                             "usedMemory", (json_int_t)0, "state", "Enabled", "status", "Connected",
                             "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now);
+    if (kvm) {
+        json_t *port = json_object_get(body, "sshPort");
+        json_object_set(rec, "username", json_object_get(body, "username"));
+        json_object_set_new(rec, "sshPort", port ? json_incref(port) : json_integer(22));
+    }
     set_available(rec);
     rc = zs_store_put(zs_service_store(call->svc), call->txn, HOSTS, uuid, rec);
     json_t *out = NULL;
@@ -187,8 +201,22 @@ static json_t *update_host(zs_call_t *call, json_t **error)
     json_t *rec = zs_store_get(store, call->txn, HOSTS, uuid);
     if (!rec)
         return zs_call_fail(call, error, ZS_SYS_NOT_FOUND, "host[uuid:%s] is not found", uuid);
-    static const char *const keys[] = {"name", "description", "cpuNum", "totalMemory", "usedCpu",
-                                       "usedMemory", "state", "status", NULL};
+    static const char *const keys[] = {"name", "description", "managementIp", "cpuNum", "totalMemory",
+                                       "usedCpu", "usedMemory", "state", "status", NULL};
+    const char *ip = zs_call_str(call, "managementIp");
+    if (ip && !ip_ok(ip)) {
+        json_decref(rec);
+        return zs_call_invalid(call, error, "field[managementIp] of UpdateHost must be an IP address or a host name, got '%.64s'", ip);
+    }
+    json_t *other = ip ? same_ip(call, ip) : NULL;
+    if (other && strcmp(json_string_value(json_object_get(other, "uuid")), uuid) != 0) {
+        json_t *out = zs_call_fail(call, error, ZS_SYS_INVALID, "there has been a host[uuid:%s] having managementIp[%s]",
+                                   json_string_value(json_object_get(other, "uuid")), ip);
+        json_decref(other);
+        json_decref(rec);
+        return out;
+    }
+    json_decref(other);
     for (const char *const *k = keys; *k; k++) {
         json_t *v = json_object_get(call->req->body, *k);
         if (v)
@@ -238,11 +266,16 @@ typedef struct {
     json_int_t total_cpu, available_cpu, total_memory, available_memory, cpus;
 } capacity_t;
 
-static void count_capacity(capacity_t *c, const json_t *host)
+/* Counts `host` into `c` when it is Enabled and Connected (and of hypervisor type `hv`, when
+ * not NULL: a host without a type predates AddKVMHost and was a KVM host). */
+static void count_capacity(capacity_t *c, const json_t *host, const char *hv)
 {
     const char *state = json_string_value(json_object_get(host, "state"));
     const char *status = json_string_value(json_object_get(host, "status"));
+    const char *type = json_string_value(json_object_get(host, "hypervisorType"));
     if (!state || !status || strcmp(state, "Enabled") != 0 || strcmp(status, "Connected") != 0)
+        return;
+    if (hv && strcmp(hv, type ? type : "KVM") != 0)
         return;
     json_int_t total = total_cpu(host);
     c->total_cpu = sat_add(c->total_cpu, total);
@@ -272,6 +305,7 @@ static void add_into(capacity_t *sum, const capacity_t *c)
 }
 
 typedef struct {
+    const char *hv;  /* hypervisorType asked for, or NULL */
     json_t *zones;   /* zoneUuid -> index in order */
     json_t *order;   /* zone uuids in first-seen order */
     capacity_t *caps;
@@ -300,7 +334,7 @@ static int zone_of_host(void *arg, const char *uuid, json_t *rec)
         idx = json_object_get(z->zones, zone);
         z->n++;
     }
-    count_capacity(&z->caps[json_integer_value(idx)], rec);
+    count_capacity(&z->caps[json_integer_value(idx)], rec, z->hv);
     return 0;
 }
 
@@ -314,7 +348,7 @@ static json_t *capacity_reply(const capacity_t *sum, const char *type, json_t *d
 
 static json_t *capacity_all(zs_call_t *call, json_t **error)
 {
-    by_zone_t z = {json_object(), json_array(), NULL, 0, 0};
+    by_zone_t z = {zs_call_str(call, "hypervisorType"), json_object(), json_array(), NULL, 0, 0};
     int rc = zs_store_scan(zs_service_store(call->svc), call->txn, HOSTS, zone_of_host, &z);
     json_t *out = NULL;
     if (rc != 0) {
@@ -341,6 +375,7 @@ static json_t *get_capacity(zs_call_t *call, json_t **error)
         {"clusterUuids", "clusterUuid", "ClusterVO"},
         {"zoneUuids", "zoneUuid", "ZoneVO"},
     };
+    const char *hv = zs_call_str(call, "hypervisorType");
     if (json_is_true(json_object_get(call->req->body, "all")))
         return capacity_all(call, error);
     for (size_t l = 0; l < 3; l++) {
@@ -365,7 +400,7 @@ static json_t *get_capacity(zs_call_t *call, json_t **error)
             if (l == 0) {
                 json_t *h = zs_store_get(store, call->txn, HOSTS, uuid);
                 if (h)
-                    count_capacity(&c, h);
+                    count_capacity(&c, h, hv);
                 json_decref(h);
             } else {
                 json_t *hosts = zs_store_find(store, call->txn, HOSTS, levels[l].field, u, 1000000);
@@ -374,7 +409,7 @@ static json_t *get_capacity(zs_call_t *call, json_t **error)
                 json_array_foreach(hosts, j, hu) {
                     json_t *h = zs_store_get(store, call->txn, HOSTS, json_string_value(hu));
                     if (h)
-                        count_capacity(&c, h);
+                        count_capacity(&c, h, hv);
                     json_decref(h);
                 }
                 json_decref(hosts);
@@ -397,10 +432,52 @@ static bool hosts_visible(zs_call_t *call, const json_t *rec)
     return false;
 }
 
+/* Hosts stored before the capacities had ZStack's names (and a hypervisor type) get them at
+ * start: collected first, rewritten after the walk. */
+static int collect_old_host(void *arg, const char *uuid, json_t *rec)
+{
+    if (!json_object_get(rec, "totalCpuCapacity"))
+        json_array_append_new(arg, json_string(uuid));
+    return 0;
+}
+
+static int upgrade_hosts(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    zs_store_t *store = zs_service_store(svc);
+    json_t *old = json_array();
+    int rc = zs_store_scan(store, txn, HOSTS, collect_old_host, old);
+    size_t i;
+    json_t *u;
+    json_array_foreach(old, i, u) {
+        json_t *rec = rc == 0 ? zs_store_get(store, txn, HOSTS, json_string_value(u)) : NULL;
+        if (!rec)
+            continue;
+        if (!json_object_get(rec, "hypervisorType"))
+            json_object_set_new(rec, "hypervisorType", json_string("KVM"));
+        set_available(rec);
+        rc = zs_store_put(store, txn, HOSTS, json_string_value(u), rec);
+        json_decref(rec);
+    }
+    if (rc == 0 && json_array_size(old))
+        zs_info("hosts: %zu records given ZStack's capacity fields", json_array_size(old));
+    json_decref(old);
+    return rc;
+}
+
+static int hosts_start(zs_service_t *svc)
+{
+    int rc = zs_service_write(svc, upgrade_hosts, NULL);
+    if (rc != 0)
+        zs_errorf("cannot upgrade the host records: %s", zs_store_strerror(rc));
+    return rc;
+}
+
 static const zs_resource_t *const resources[] = {&zs_res_host, NULL};
 
 static const zs_handler_t handlers[] = {
     {"AddHost", add_host},
+    {"AddKVMHost", add_host},
     {"UpdateHost", update_host},
     {"DeleteHost", delete_host},
     {"GetCpuMemoryCapacity", get_capacity},
@@ -412,5 +489,6 @@ const zs_module_t hosts_module = {
     .name = "hosts",
     .resources = resources,
     .handlers = handlers,
+    .start = hosts_start,
     .visible = hosts_visible,
 };

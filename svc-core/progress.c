@@ -43,8 +43,7 @@ static const zs_field_t progress_fields[] = {
 };
 /* Not in zs_resources_core: no query API serves it, GetTaskProgress builds its own reply. */
 static const zs_resource_t progress_res = {
-    "TaskProgress", PROGRESS, NULL, "org.zstack.header.core.progress.TaskProgressInventory",
-    "core", NULL, progress_fields, NULL,
+    "TaskProgress", PROGRESS, NULL, NULL, "core", NULL, progress_fields, NULL,
 };
 
 static int64_t next_seq;

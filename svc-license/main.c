@@ -6,13 +6,14 @@
  * installed the suite runs as Community (no host limit, no expiry).
  *
  * Enforcement: services whose APIs are licensed ask CheckLicense over the bus (the core's
- * AddHost/UpdateHost do). The catalog below says which module covers which API; a module is
+ * AddHost/AddKVMHost/UpdateHost do). The catalog below says which module covers which API; a module is
  * licensed by the primary license (primary modules) and/or by add-ons naming it. This
  * service never calls another service synchronously (the core calls it from its handlers);
  * the host usage it shows is polled from the core without blocking (HostUsage).
  *
  * Events: "license.expiring" {uuid, expiredDate, daysLeft} once when a license in force has
  * 30 days or less left, "license.expired" {uuid} once at expiry (remembered in the store). */
+#define _GNU_SOURCE             /* qsort_r */
 #include "clock.h"
 #include "config.h"
 #include "error.h"
@@ -40,7 +41,7 @@ static const struct {
     bool primary;
     const char *const apis[8];
 } catalog[] = {
-    {"host", true, {"AddHost", "UpdateHost", NULL}},
+    {"host", true, {"AddHost", "AddKVMHost", "UpdateHost", NULL}},
 };
 #define CATALOG_SIZE (sizeof catalog / sizeof catalog[0])
 
@@ -135,25 +136,32 @@ static json_t *addon_inventory(zs_service_t *svc, const json_t *a)
 
 /* ---- read APIs ----------------------------------------------------------------------- */
 
-static json_t *get_info(zs_call_t *call, json_t **error)
+/* Every add-on installed (in force or idle), as LicenseAddOnInventory. */
+static json_t *addons_of(zs_service_t *svc)
 {
-    (void)error;
-    return json_pack("{s:o}", "inventory", primary_inventory(call->svc));
-}
-
-static json_t *get_addons(zs_call_t *call, json_t **error)
-{
-    (void)error;
-    lic_t *l = lic(call->svc);
+    lic_t *l = lic(svc);
     json_t *list = json_array();
     json_t *sets[] = {l->st.addons, l->st.idle_addons};
     for (int s = 0; s < 2; s++) {
         size_t i;
         json_t *a;
         json_array_foreach(sets[s], i, a)
-            json_array_append_new(list, addon_inventory(call->svc, a));
+            json_array_append_new(list, addon_inventory(svc, a));
     }
-    return json_pack("{s:o}", "addons", list);
+    return list;
+}
+
+static json_t *get_info(zs_call_t *call, json_t **error)
+{
+    (void)error;
+    return json_pack("{s:o, s:o}", "inventory", primary_inventory(call->svc), "additions",
+                     addons_of(call->svc));
+}
+
+static json_t *get_addons(zs_call_t *call, json_t **error)
+{
+    (void)error;
+    return json_pack("{s:o}", "addons", addons_of(call->svc));
 }
 
 /* Is `module` licensed now? Returns NULL, or the error saying why not (new reference). */
@@ -233,16 +241,27 @@ static int collect_record(void *arg, const char *uuid, json_t *rec)
     return json_array_size(c->list) >= 100000;
 }
 
-static int by_upload(const void *a, const void *b)
+/* Records ordered by a date field (the "yyyy-MM-dd HH:mm:ss" strings sort as text), then
+ * uuid; `sort->desc` reverses. */
+typedef struct {
+    const char *field;
+    bool desc;
+} record_sort_t;
+
+static int by_date(const void *a, const void *b, void *arg)
 {
+    const record_sort_t *sort = arg;
     const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    const char *ux = json_string_value(json_object_get(x, "uploadDate"));
-    const char *uy = json_string_value(json_object_get(y, "uploadDate"));
+    const char *ux = json_string_value(json_object_get(x, sort->field));
+    const char *uy = json_string_value(json_object_get(y, sort->field));
     int c = strcmp(ux ? ux : "", uy ? uy : "");
-    return c ? c : strcmp(json_string_value(json_object_get(x, "uuid")),
-                          json_string_value(json_object_get(y, "uuid")));
+    if (!c)
+        c = strcmp(json_string_value(json_object_get(x, "uuid")), json_string_value(json_object_get(y, "uuid")));
+    return sort->desc ? -c : c;
 }
 
+/* Every record, sorted (sortBy, default uploadDate; sortDirection), then the page
+ * [start, start + limit); total counts them all. */
 static json_t *get_records(zs_call_t *call, json_t **error)
 {
     collect_t c = {json_array()};
@@ -251,14 +270,22 @@ static json_t *get_records(zs_call_t *call, json_t **error)
         json_decref(c.list);
         return zs_call_store_fail(call, error, rc);
     }
+    const json_t *body = call->req->body;
+    const char *by = zs_call_str(call, "sortBy"), *dir = zs_call_str(call, "sortDirection");
+    record_sort_t sort = {by ? by : "uploadDate", dir && strcmp(dir, "desc") == 0};
+    json_int_t start = json_integer_value(json_object_get(body, "start"));
+    json_t *limit = json_object_get(body, "limit");
     size_t n = json_array_size(c.list);
     json_t **items = malloc((n ? n : 1) * sizeof *items);
     for (size_t i = 0; i < n; i++)
         items[i] = json_incref(json_array_get(c.list, i));
-    qsort(items, n, sizeof *items, by_upload);
+    qsort_r(items, n, sizeof *items, by_date, &sort);
     json_array_clear(c.list);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(c.list, items[i]);
+        if ((json_int_t)i >= start && (!limit || (json_int_t)i < start + json_integer_value(limit)))
+            json_array_append_new(c.list, items[i]);
+        else
+            json_decref(items[i]);
     free(items);
     return json_pack("{s:o, s:I}", "inventories", c.list, "total", (json_int_t)n);
 }

@@ -365,6 +365,9 @@ static const zs_handler_t handlers[] = {
     {"RerunLongJob", rerun},
     {"UpdateLongJob", update},
     {"DeleteLongJob", delete_job},
+    /* ZStack's CleanLongJob removes a finished job's record: the same rules as DeleteLongJob
+     * (final states only, an unknown uuid is already clean). */
+    {"CleanLongJob", delete_job},
     {NULL, NULL},
 };
 

@@ -111,10 +111,11 @@ static int write_flows(zs_call_t *call, json_t *collection, const json_t *flows)
     json_array_foreach(flows, i, f) {
         char uuid[ZS_UUID_LEN + 1];
         zs_uuid_new(uuid);
-        json_t *rec = json_pack("{s:s, s:O, s:s, s:O, s:O?, s:I, s:I, s:I}", "uuid", uuid, "name",
+        json_t *rec = json_pack("{s:s, s:O, s:s, s:O, s:O?, s:I, s:b, s:I, s:I}", "uuid", uuid, "name",
                                 json_object_get(f, "name"), "collectionUuid", cuuid, "approverUuid",
                                 json_object_get(f, "approverUuid"), "approverTitle",
                                 json_object_get(f, "approverTitle"), "position", (json_int_t)i,
+                                "valid", 1,
                                 "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now);
         if (*parent)
             json_object_set_new(rec, "parentFlowUuid", json_string(parent));
@@ -215,6 +216,8 @@ static json_t *create_collection(zs_call_t *call, json_t **error)
                             "state", "Enabled", "ticketTypeUuids",
                             types ? json_incref(types) : json_array(), "createDate", (json_int_t)now,
                             "lastOpDate", (json_int_t)now);
+    if (zs_call_str(call, "projectUuid"))
+        json_object_set_new(rec, "projectUuid", json_string(zs_call_str(call, "projectUuid")));
     int rc = write_flows(call, rec, flows);
     if (rc == 0 && is_default)
         rc = clear_other_defaults(call, uuid);
@@ -320,14 +323,19 @@ static int ensure_builtin_type(zs_service_t *svc, MDB_txn *txn, void *arg)
     (void)arg;
     zs_store_t *store = zs_service_store(svc);
     json_t *old = zs_store_get(store, txn, TYPES, BUILTIN_TYPE_UUID);
-    if (old) {
+    if (old) {   /* older stores lack adminOnly */
+        int rc = 0;
+        if (!json_object_get(old, "adminOnly")) {
+            json_object_set_new(old, "adminOnly", json_false());
+            rc = zs_store_put(store, txn, TYPES, BUILTIN_TYPE_UUID, old);
+        }
         json_decref(old);
-        return 0;
+        return rc;
     }
     int64_t now = zs_now_ms();
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:I, s:I}", "uuid", BUILTIN_TYPE_UUID, "name",
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I}", "uuid", BUILTIN_TYPE_UUID, "name",
                             BUILTIN_TYPE_NAME, "description", "built-in ticket type: create VM instances",
-                            "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now);
+                            "adminOnly", 0, "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now);
     int rc = zs_store_put(store, txn, TYPES, BUILTIN_TYPE_UUID, rec);
     json_decref(rec);
     if (rc == 0)
@@ -335,9 +343,58 @@ static int ensure_builtin_type(zs_service_t *svc, MDB_txn *txn, void *arg)
     return rc;
 }
 
+/* Flows stored before they carried `valid` (IAM2TicketFlowInventory) get it, in their records
+ * and in their collection's summary: collected first, rewritten after the walk. */
+static int collect_old_collection(void *arg, const char *uuid, json_t *rec)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(rec, "flows"), i, f)
+        if (!json_object_get(f, "valid")) {
+            json_array_append_new(arg, json_string(uuid));
+            break;
+        }
+    return 0;
+}
+
+static int upgrade_flows(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    zs_store_t *store = zs_service_store(svc);
+    json_t *old = json_array();
+    int rc = zs_store_scan(store, txn, COLLECTIONS, collect_old_collection, old);
+    size_t i, j;
+    json_t *u, *f;
+    json_array_foreach(old, i, u) {
+        json_t *rec = rc == 0 ? zs_store_get(store, txn, COLLECTIONS, json_string_value(u)) : NULL;
+        if (!rec)
+            continue;
+        json_array_foreach(json_object_get(rec, "flows"), j, f) {
+            const char *flow_uuid = json_string_value(json_object_get(f, "uuid"));
+            json_t *flow = rc == 0 && flow_uuid ? zs_store_get(store, txn, FLOWS, flow_uuid) : NULL;
+            json_object_set_new(f, "valid", json_true());
+            if (flow) {
+                json_object_set_new(flow, "valid", json_true());
+                rc = zs_store_put(store, txn, FLOWS, flow_uuid, flow);
+                json_decref(flow);
+            }
+        }
+        if (rc == 0)
+            rc = zs_store_put(store, txn, COLLECTIONS, json_string_value(u), rec);
+        json_decref(rec);
+    }
+    json_decref(old);
+    return rc;
+}
+
 static int flows_start(zs_service_t *svc)
 {
-    int rc = zs_service_write(svc, ensure_builtin_type, NULL);
+    int rc = zs_service_write(svc, upgrade_flows, NULL);
+    if (rc != 0) {
+        zs_errorf("cannot upgrade the flow records: %s", zs_store_strerror(rc));
+        return rc;
+    }
+    rc = zs_service_write(svc, ensure_builtin_type, NULL);
     if (rc != 0)
         zs_errorf("cannot create the built-in ticket type: %s", zs_store_strerror(rc));
     return rc;

@@ -1,6 +1,8 @@
 """REST-layer rules of rest.md: URLs, status codes, error bodies, limits."""
 import uuid
 
+from zstest import sha512
+
 
 def test_both_prefixes_answer(ctx):
     a = ctx.stack.request("GET", "/zstack/v1/system-tags?limit=1", headers=ctx.auth())
@@ -69,9 +71,9 @@ def test_accounts_crud_and_permissions(ctx):
     assert [a["name"] for a in r.body["inventories"]] == [name], r
     r = ctx.call("POST", "/accounts", {"params": {"name": name + "y", "password": "password-123"}}, session=s)
     assert r.status == 503 and r.error["code"] == "ID.1002", r
-    r = ctx.call("PUT", "/accounts/%s/actions" % inv["uuid"], {"updateAccount": {"description": "me"}}, session=s)
+    r = ctx.call("PUT", "/accounts/%s" % inv["uuid"], {"updateAccount": {"description": "me"}}, session=s)
     assert r.status == 200 and r.body["inventory"]["description"] == "me", r
-    r = ctx.call("PUT", "/accounts/%s/actions" % inv["uuid"], {"updateAccount": {"password": "another-pass-1"}}, session=s)
+    r = ctx.call("PUT", "/accounts/%s" % inv["uuid"], {"updateAccount": {"password": sha512("another-pass-1")}}, session=s)
     assert r.status == 200
     assert ctx.login(name, "another-pass-1")
     r = ctx.call("DELETE", "/accounts/" + inv["uuid"])

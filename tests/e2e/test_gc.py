@@ -173,9 +173,11 @@ def test_tags_and_gc_both_down_the_cleanup_waits_in_the_outbox(ctx):
             return None
         assert r.status == 200, r
         return r.body["inventories"]
-    jobs = wait_for(made, 15, "the GC job made from the core's outbox")
-    assert len(jobs) == 1 and jobs[0]["runnerClass"] == "tags:DeleteResourceTags", jobs
-    ctx.stack.start("tags")
+    try:
+        jobs = wait_for(made, 15, "the GC job made from the core's outbox")
+        assert len(jobs) == 1 and jobs[0]["runnerClass"] == "tags:DeleteResourceTags", jobs
+    finally:   # later tests need svc-tags, whatever happened here
+        ctx.stack.start("tags")
     ctx.stack.wait_ready()
     wait_for(lambda: _job(ctx, jobs[0]["uuid"])["status"] == "Done", 10, "the GC job to be Done")
     assert _tags_of(ctx, acc) == []

@@ -41,7 +41,8 @@ def test_long_job_progress_under_its_api_id(ctx):
     assert "parentUuid" not in root and isinstance(root["time"], int) and len(root["taskUuid"]) == 32, root
     assert [(s["type"], s["content"], s["parentUuid"]) for s in root["subTasks"]] == \
         [("Progress", "100", root["taskUuid"])], root
-    assert r.body["schema"] == {"inventories[0]": "org.zstack.header.core.progress.TaskProgressInventory"}, r
+    tp = "org.zstack.header.core.progress.TaskProgressInventory"
+    assert r.body["schema"] == {"inventories[0]": tp, "inventories[0].subTasks[0]": tp}, r
     chain = ctx.get("/task-progresses/%s" % inv["apiId"]).body["inventories"]
     assert [e["taskUuid"] for e in chain] == [root["taskUuid"], root["subTasks"][0]["taskUuid"]], chain
     assert "subTasks" not in chain[0], chain

@@ -297,7 +297,8 @@ def test_ticket_queries_and_joins(ctx):
     r = ctx.get("/tickets/histories?q=ticket.name=tk-q-b&sort=+sequence")
     assert [h["toStatus"] for h in r.body["inventories"]] == ["Pending", "Rejected"], r
     r = ctx.get("/tickets/%s" % a["uuid"], headers={"X-JSON-Schema": "true"})
-    assert r.body["schema"] == {"inventories[0]": "org.zstack.ticket.entity.TicketInventory"}, r
+    assert r.body["schema"] == {"inventories[0]": "org.zstack.ticket.entity.TicketInventory",
+                                "inventories[0].request[0]": "org.zstack.ticket.entity.TicketRequest"}, r
 
 
 def test_execution_resumes_after_kill_and_runs_each_call_once(ctx):

@@ -216,7 +216,9 @@ class Context:
                 raise AssertionError("job %s still running after %ss" % (path, timeout))
 
     def create_account(self, name, password="password-123", type_="Normal"):
-        r = self.call("POST", "/accounts", {"params": {"name": name, "password": password, "type": type_}})
+        """Creates an account as ZStack's clients do: they send the SHA-512 hex of the password,
+        the same string login() sends."""
+        r = self.call("POST", "/accounts", {"params": {"name": name, "password": sha512(password), "type": type_}})
         assert r.status == 200, r
         return r.body["inventory"]
 

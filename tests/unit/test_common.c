@@ -101,8 +101,7 @@ START_TEST(config_file_and_environment)
     ck_assert_int_eq(zs_config_int("gateway.threads", 1), 8);
     setenv("ZS_GATEWAY_THREADS", "64", 1);
     ck_assert_int_eq(zs_config_int("gateway.threads", 1), 64);
-    setenv("ZS_WEBHOOK_RETRY_BASE_MS", "oops", 1);
-    ck_assert_int_eq(zs_config_int("webhook.retry-base-ms", 7), 7);
+    /* a malformed integer is an error, not the fallback: test_config.c */
     ck_assert_str_eq(zs_config_get("missing.key", "fallback"), "fallback");
     unlink(path);
     ck_assert_int_eq(zs_config_load("/nonexistent/zs.conf"), -1);
@@ -202,6 +201,54 @@ START_TEST(tag_identities)
 }
 END_TEST
 
+/* The schema names every typed object at any depth, subclasses by their marking field. */
+START_TEST(api_schema_at_any_depth)
+{
+    json_t *r = json_loads("{\"inventories\": [{\"taskName\": \"a\", \"subTasks\": [{\"taskName\": \"b\"},"
+                           " {\"taskName\": \"c\", \"subTasks\": [{\"taskName\": \"d\"}]}]}, 3]}", 0, NULL);
+    json_t *s = zs_api_schema(zs_api_find("GetTaskProgress"), r);
+    const char *tp = "org.zstack.header.core.progress.TaskProgressInventory";
+    ck_assert_int_eq(json_object_size(s), 4);
+    ck_assert_str_eq(json_string_value(json_object_get(s, "inventories[0]")), tp);
+    ck_assert_str_eq(json_string_value(json_object_get(s, "inventories[0].subTasks[1]")), tp);
+    ck_assert_str_eq(json_string_value(json_object_get(s, "inventories[0].subTasks[1].subTasks[0]")), tp);
+    ck_assert_ptr_null(json_object_get(s, "inventories[1]"));   /* not an object */
+    json_decref(s);
+    json_decref(r);
+
+    r = json_loads("{\"inventory\": {\"uuid\": \"u\", \"projectUuid\": \"p\", \"flows\": [{\"name\": \"x\"},"
+                   " {\"approverUuid\": \"a\"}]}}", 0, NULL);
+    s = zs_api_schema(zs_api_find("CreateTicketFlowCollection"), r);
+    ck_assert_str_eq(json_string_value(json_object_get(s, "inventory")),
+                     "org.zstack.ticket.iam2.entity.IAM2TicketFlowCollectionInventory");
+    ck_assert_str_eq(json_string_value(json_object_get(s, "inventory.flows[0]")),
+                     "org.zstack.ticket.entity.TicketFlowInventory");
+    ck_assert_str_eq(json_string_value(json_object_get(s, "inventory.flows[1]")),
+                     "org.zstack.ticket.iam2.entity.IAM2TicketFlowInventory");
+    json_decref(s);
+    json_decref(r);
+
+    r = json_loads("{\"inventory\": {\"licenseType\": \"Paid\"}, \"additions\": [{\"modules\": [\"m\"]}]}", 0, NULL);
+    s = zs_api_schema(zs_api_find("GetLicenseInfo"), r);
+    ck_assert_str_eq(json_string_value(json_object_get(s, "inventory")), "org.zstack.license.LicenseInventory");
+    ck_assert_str_eq(json_string_value(json_object_get(s, "additions[0]")), "org.zstack.license.LicenseAddOnInventory");
+    json_decref(s);
+    json_decref(r);
+
+    /* a hostile nesting depth is walked only so far */
+    json_t *deep = json_object(), *top = json_pack("{s:[o]}", "inventories", deep);
+    for (int i = 0; i < 100; i++) {
+        json_t *next = json_object();
+        json_object_set_new(deep, "subTasks", json_pack("[o]", next));
+        deep = next;
+    }
+    s = zs_api_schema(zs_api_find("GetTaskProgress"), top);
+    ck_assert_int_le(json_object_size(s), 20);
+    json_decref(s);
+    json_decref(top);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("common");
@@ -215,6 +262,7 @@ int main(void)
     tcase_add_test(t, api_validation);
     tcase_add_test(t, acknowledgement_envelope);
     tcase_add_test(t, tag_identities);
+    tcase_add_test(t, api_schema_at_any_depth);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

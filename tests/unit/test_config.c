@@ -1,7 +1,8 @@
 /* Unit tests of the configuration (common/config.c) and of the identity locks
  * (common/identity.c): comments, precedence flags > environment > file > defaults, every key
  * of deploy/zs.conf.sample as shipped, the one-host rule of stateful services, and a second
- * claim of a live ipc endpoint. Run from the repository root (tests/run-all does). */
+ * claim of a live ipc endpoint, malformed integers, default endpoints that leave the tables
+ * alone, and many keys. Run from the repository root (tests/run-all does). */
 #include "config.h"
 #include "identity.h"
 #include <check.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char *write_temp(const char *text)
@@ -156,6 +158,115 @@ START_TEST(a_live_ipc_endpoint_cannot_be_claimed_twice)
 }
 END_TEST
 
+/* The default endpoint of a service is made without writing the configuration tables: the
+ * key stays unset, every default stays valid and the same text is returned each time. */
+START_TEST(default_endpoints_leave_the_tables_alone)
+{
+    zs_config_reset();
+    unsetenv("ZS_BUS_ALPHA");
+    unsetenv("ZS_BUS_BETA");
+    zs_config_set("data.dir", "/d");
+    const char *a = zs_config_endpoints("alpha"), *b = zs_config_endpoints("beta");
+    ck_assert_str_eq(a, "ipc:///d/bus/alpha.ipc");
+    ck_assert_str_eq(b, "ipc:///d/bus/beta.ipc");
+    ck_assert_ptr_null(zs_config_get("bus.alpha", NULL));
+    ck_assert_ptr_null(zs_config_get("bus.beta", NULL));
+    ck_assert_ptr_eq(zs_config_endpoints("alpha"), a);
+    ck_assert_str_eq(a, "ipc:///d/bus/alpha.ipc");   /* still valid after the second one */
+    zs_config_set("bus.alpha", "tcp://127.0.0.1:7001");   /* a set value wins over the default */
+    ck_assert_str_eq(zs_config_endpoints("alpha"), "tcp://127.0.0.1:7001");
+    zs_config_reset();
+}
+END_TEST
+
+/* Runs zs_config_int(key) on `value` in a child: its exit status (0 when it returned) and up
+ * to size-1 bytes of what it wrote on stderr. */
+static int int_in_child(const char *key, const char *value, char *err, size_t size)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        zs_config_reset();
+        zs_config_set(key, value);
+        zs_config_int(key, 7);
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t got;
+    while (n < size - 1 && (got = read(fds[0], err + n, size - 1 - n)) > 0)
+        n += (size_t)got;
+    err[n] = '\0';
+    close(fds[0]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+START_TEST(malformed_integer_is_an_error_naming_the_key)
+{
+    zs_config_reset();
+    unsetenv("ZS_GC_INTERVAL");
+    ck_assert_int_eq(zs_config_int("gc.interval", 60), 60);          /* unset */
+    zs_config_set("gc.interval", "");
+    ck_assert_int_eq(zs_config_int("gc.interval", 60), 60);          /* empty: unset */
+    zs_config_set("gc.interval", "-15");
+    ck_assert_int_eq(zs_config_int("gc.interval", 60), -15);
+    zs_config_set("gc.interval", "9223372036854775807");
+    ck_assert(zs_config_int("gc.interval", 60) == INT64_MAX);
+    zs_config_reset();
+    static const char *const bad[] = {"10s", "abc", "1.5", " ", "99999999999999999999", NULL};
+    for (const char *const *v = bad; *v; v++) {
+        char err[512];
+        ck_assert_int_eq(int_in_child("gc.interval", *v, err, sizeof err), 2);
+        ck_assert_msg(strstr(err, "gc.interval") && strstr(err, *v) && strstr(err, "not an integer"),
+                      "value '%s': stderr '%s'", *v, err);
+    }
+}
+END_TEST
+
+/* No cap on the number of keys: every layer keeps them all. */
+START_TEST(many_keys_are_all_kept)
+{
+    zs_config_reset();
+    char key[64], value[64];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "many.flag%d", i);
+        snprintf(value, sizeof value, "f%d", i);
+        zs_config_set(key, value);
+        snprintf(key, sizeof key, "many.default%d", i);
+        snprintf(value, sizeof value, "d%d", i);
+        zs_config_default(key, value);
+    }
+    char *path = write_temp("");
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("[many]\n", f);
+    for (int i = 0; i < 1000; i++)
+        fprintf(f, "file%d = v%d\n", i, i);
+    fclose(f);
+    ck_assert_int_eq(zs_config_load(path), 0);
+    unlink(path);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "many.flag%d", i);
+        snprintf(value, sizeof value, "f%d", i);
+        ck_assert_str_eq(zs_config_get(key, "?"), value);
+        snprintf(key, sizeof key, "many.default%d", i);
+        snprintf(value, sizeof value, "d%d", i);
+        ck_assert_str_eq(zs_config_get(key, "?"), value);
+        snprintf(key, sizeof key, "many.file%d", i);
+        snprintf(value, sizeof value, "v%d", i);
+        ck_assert_str_eq(zs_config_get(key, "?"), value);
+    }
+    zs_config_reset();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -165,6 +276,9 @@ int main(void)
     tcase_add_test(t, every_key_of_the_shipped_sample);
     tcase_add_test(t, stateful_service_on_two_hosts_is_refused);
     tcase_add_test(t, a_live_ipc_endpoint_cannot_be_claimed_twice);
+    tcase_add_test(t, default_endpoints_leave_the_tables_alone);
+    tcase_add_test(t, malformed_integer_is_an_error_naming_the_key);
+    tcase_add_test(t, many_keys_are_all_kept);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

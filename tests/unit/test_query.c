@@ -30,11 +30,11 @@ static const zs_field_t thing_fields[] = {
     {"meta", ZS_FT_JSON, false, false},
     {"ownerUuid", ZS_FT_STRING, true, false},
     {"secret", ZS_FT_STRING, false, true},
-    {NULL},
+    {0},
 };
 static const zs_join_t thing_joins[] = {
     {"owner", "Owner", "ownerUuid", "uuid"},
-    {NULL},
+    {0},
 };
 static const zs_resource_t thing = {
     .name = "Thing", .collection = "things", .fields = thing_fields, .joins = thing_joins,
