@@ -58,12 +58,8 @@ def test_tcp_cluster_with_two_tags_instances(ctx):
             assert r.status == 200, r
         assert len(c.get("/user-tags?q=resourceUuid=" + vm).body["inventories"]) == created + 5
     finally:
-        problems = stack.stop()
-        reports = stack.sanitizer_reports()
-        if not problems and not reports:
-            shutil.rmtree(data, ignore_errors=True)
+        problems = stack.finish()
     assert not problems, problems
-    assert not reports, reports
 
 
 def test_tcp_bus_refuses_clients_without_an_allowed_key(ctx):
@@ -140,12 +136,8 @@ def test_tcp_bus_refuses_clients_without_an_allowed_key(ctx):
         assert r.status != 200, r
         assert not [l for l in open(os.path.join(data, "log", "core.log")) if "UpdateAccount" in l]
     finally:
-        problems = stack.stop()
-        reports = stack.sanitizer_reports()
-        if not problems and not reports:
-            shutil.rmtree(data, ignore_errors=True)
+        problems = stack.finish()
     assert not problems, problems
-    assert not reports, reports
 
 
 def test_a_tcp_bus_without_keys_refuses_to_start(ctx):

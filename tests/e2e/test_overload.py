@@ -154,9 +154,5 @@ def test_burst_is_shed_at_once_and_every_accepted_job_runs_once(ctx):
         # an accepted one that was lost, would break the count)
         assert wrk_accepted <= tags <= wrk_accepted + in_flight, (tags, wrk_accepted, in_flight)
     finally:
-        problems = stack.stop()
-        reports = stack.sanitizer_reports()
-        if not problems and not reports:
-            shutil.rmtree(data, ignore_errors=True)
+        problems = stack.finish()
     assert not problems, problems
-    assert not reports, reports

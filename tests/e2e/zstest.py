@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -155,6 +156,15 @@ class Stack:
     def sanitizer_reports(self):
         logdir = os.path.join(self.data, "log")
         return [os.path.join(logdir, f) for f in os.listdir(logdir) if f.startswith(("asan", "ubsan"))]
+
+    def finish(self):
+        """For a test's own extra stack: stops it and returns what went wrong (processes that did
+        not exit 0, sanitizer reports). A clean stack's data folder is removed; a faulty one's is
+        kept for its logs."""
+        problems = self.stop() + self.sanitizer_reports()
+        if not problems:
+            shutil.rmtree(self.data, ignore_errors=True)
+        return problems
 
     # -- HTTP ------------------------------------------------------------------------------
     def request(self, method, path, body=None, headers=None, timeout=90, raw=None):

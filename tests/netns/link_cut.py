@@ -10,7 +10,6 @@ sent during the cut finishes once; the silent peer stops getting requests after 
 heartbeat timeout; after kill -9 of an instance reads keep succeeding. Prints the figures and
 "N passed, N failed"."""
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -175,13 +174,10 @@ def main():
         results.append(False)
         print("FAIL netns set-up: %s" % e, flush=True)
     finally:
-        problems = stack.stop()
-        reports = stack.sanitizer_reports()
-        if problems or reports:
+        problems = stack.finish()
+        if problems:
             results.append(False)
-            print("FAIL processes: %s %s (logs in %s)" % (problems, reports, data), flush=True)
-        else:
-            shutil.rmtree(data, ignore_errors=True)
+            print("FAIL processes: %s (logs in %s)" % (problems, data), flush=True)
     print("%d passed, %d failed" % (results.count(True), results.count(False)))
     return 0 if all(results) else 1
 
