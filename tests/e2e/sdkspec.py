@@ -6,7 +6,28 @@ import re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-SPEC = os.path.join(REPO, "..", "shared", "spec", "zstack-sdk.md")
+
+
+def find_spec():
+    """The team's zstack-sdk.md itself: $ZS_SHARED_DIR/spec/, else the `shared/` folder beside
+    the checkout or beside one of its parents (a CI clone may sit deeper than the main checkout),
+    else /work/shared. Raises FileNotFoundError naming every place tried."""
+    tried = []
+    if os.environ.get("ZS_SHARED_DIR"):
+        tried.append(os.path.join(os.environ["ZS_SHARED_DIR"], "spec", "zstack-sdk.md"))
+    d = REPO
+    while True:
+        tried.append(os.path.join(os.path.dirname(d), "shared", "spec", "zstack-sdk.md"))
+        if os.path.dirname(d) == d:
+            break
+        d = os.path.dirname(d)
+    tried.append("/work/shared/spec/zstack-sdk.md")
+    for path in tried:
+        if os.path.isfile(path):
+            return path
+    raise FileNotFoundError("zstack-sdk.md not found; set ZS_SHARED_DIR. Tried: " + ", ".join(tried))
+
+
 
 # Java types a value of which is always serialized (a primitive cannot be null).
 PRIMITIVES = {"long", "int", "boolean", "double", "float", "short", "byte", "char"}
@@ -79,10 +100,10 @@ def simple(java_name):
     return java_name.rsplit(".", 1)[-1]
 
 
-def load(path=SPEC):
+def load(path=None):
     """Returns (actions, results, classes): actions in file order (rows marked "(not in SDK)"
     left out), results {name: [(field, type)]}, classes {simple name: Klass}."""
-    with open(path, encoding="utf-8") as f:
+    with open(path or find_spec(), encoding="utf-8") as f:
         text = f.read()
     actions, results, classes = [], {}, {}
     section = None

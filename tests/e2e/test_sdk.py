@@ -357,7 +357,7 @@ def run_action(caller, action):
 
 def test_every_sdk_action_conforms(ctx):
     actions, results, classes = sdkspec.load()
-    assert actions, "no action rows read from " + sdkspec.SPEC
+    assert actions, "no action rows read from " + sdkspec.find_spec()
     RESULTS.update(results)
     CLASSES.update(classes)
     doc = ctx.stack.request("GET", "/zstack/v1/openapi.json").body
