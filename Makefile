@@ -57,6 +57,7 @@ $(BUILD)/%.o: %.c
 
 $(LIBZS): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
+	@rm -f $@   # ar keeps members whose source is gone (query.o after the split)
 	$(AR) rcs $@ $^
 
 $(BIN):

@@ -1,6 +1,7 @@
 /* guard.c — see guard.h. */
 #include "guard.h"
 #include "api.h"
+#include "clock.h"
 #include "config.h"
 #include "error.h"
 #include "http.h"
@@ -19,7 +20,13 @@
 #define MAX_SERVICES 32
 
 static int per_client;
-static int per_service;
+static int per_service;       /* calls that may wait on a service that has stopped answering */
+static int per_live_service;  /* ... on one that answered within LIVE_MS */
+
+/* A service that answered a call this recently is serving, not stalled: its waiting calls are
+ * in flight and leave soon, so it may hold more workers (never all: others keep a share). */
+#define LIVE_MS 250
+#define ADMIT_WAIT_MS 100   /* how long a call may wait for a slot of a full, serving service */
 
 #define SWEEP_MS 100
 
@@ -31,6 +38,7 @@ static atomic_bool stopping;
 static struct {
     char name[32];
     atomic_int waiting;
+    _Atomic int64_t answered_ms;   /* when a call to it last came back (zs_mono_ms) */
 } services[MAX_SERVICES];
 static size_t nservices;
 
@@ -48,6 +56,7 @@ void guard_init(int threads)
     per_client = (int)zs_config_int("gateway.max-connections-per-client", 16);
     int quarter = threads / 4 > 0 ? threads / 4 : 1;
     per_service = (int)zs_config_int("gateway.max-waiting-per-service", quarter);
+    per_live_service = threads - threads / 8 > per_service ? threads - threads / 8 : per_service;
     add_service("core");     /* sessions */
     add_service("broker");   /* async submits */
     add_service("login");    /* logins: main.c gives them slots apart from the core's */
@@ -174,28 +183,46 @@ const char *guard_framing_refusal(const struct mg_connection *conn)
 
 /* ---- waiting on services ------------------------------------------------------------- */
 
-static atomic_int *waiting_of(const char *service)
+static int service_index(const char *service)
 {
     for (size_t i = 0; i < nservices; i++)
         if (strcmp(services[i].name, service) == 0)
-            return &services[i].waiting;
-    return NULL;
+            return (int)i;
+    return -1;
 }
 
 bool guard_enter(const char *service)
 {
-    atomic_int *w = waiting_of(service);
-    if (!w)
+    int i = service_index(service);
+    if (i < 0)
         return true;
-    if (atomic_fetch_add(w, 1) < per_service)
-        return true;
-    atomic_fetch_sub(w, 1);
-    return false;
+    int64_t until = 0;
+    for (;;) {
+        int n = atomic_load(&services[i].waiting);
+        bool live = zs_mono_ms() - atomic_load(&services[i].answered_ms) < LIVE_MS;
+        if (n < (live ? per_live_service : per_service)) {
+            if (atomic_compare_exchange_weak(&services[i].waiting, &n, n + 1))
+                return true;
+            continue;
+        }
+        if (!live)
+            return false;   /* stalled: refuse at once */
+        /* serving but full: its calls leave within milliseconds, so wait briefly for a slot
+         * rather than refuse (a refusal answered at once is retried at once: churn) */
+        int64_t now = zs_mono_ms();
+        if (!until)
+            until = now + ADMIT_WAIT_MS;
+        else if (now >= until)
+            return false;
+        usleep(1000);
+    }
 }
 
 void guard_leave(const char *service)
 {
-    atomic_int *w = waiting_of(service);
-    if (w)
-        atomic_fetch_sub(w, 1);
+    int i = service_index(service);
+    if (i < 0)
+        return;
+    atomic_store(&services[i].answered_ms, zs_mono_ms());
+    atomic_fetch_sub(&services[i].waiting, 1);
 }

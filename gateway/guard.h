@@ -8,8 +8,9 @@
  *    address holds at most that many workers, and only until civetweb's read timeout
  *    (0: no bound, for a gateway behind a proxy, where every client has its address);
  *  - calls waiting on one service (gateway.max-waiting-per-service, default a quarter of
- *    the worker threads): beyond it the request is answered 503 at once, so a stalled
- *    service cannot pin every worker;
+ *    the worker threads; up to seven eighths while the service answered a call within the
+ *    last 250 ms, so a busy but serving service is not refused): beyond it the request is
+ *    answered 503 at once, so a stalled service cannot pin every worker;
  *  - request framing: two Content-Lengths, or Content-Length with Transfer-Encoding, are
  *    refused (a proxy in front could read another request boundary than ours);
  *  - civetweb's own error answers (bad request line, 411, 413 of headers, timeouts) are
