@@ -45,7 +45,7 @@ static const char *const tag_types[] = {"System", "User", NULL};
 static const zs_param_t p_create_tag[] = {
     {"resourceType", ZS_P_STRING, true, 3, 255, NULL},
     {"resourceUuid", ZS_P_STRING, true, 1, 255, NULL},
-    {"tag", ZS_P_STRING, true, 1, 512, NULL},
+    {"tag", ZS_P_TAG, true, 1, 512, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
 static const zs_param_t p_create_tags[] = {
@@ -56,7 +56,7 @@ static const zs_param_t p_create_tags[] = {
 };
 static const zs_param_t p_update_tag[] = {
     {"uuid", ZS_P_UUID, true, 0, 0, NULL},
-    {"tag", ZS_P_STRING, true, 1, 512, NULL},
+    {"tag", ZS_P_TAG, true, 1, 512, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
 static const zs_param_t p_delete_tag[] = {

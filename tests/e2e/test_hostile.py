@@ -580,3 +580,55 @@ def test_an_approved_ticket_cannot_tag_what_its_submitter_does_not_own(ctx):
     assert "ID.1002" in json.dumps(res[0]), res
     tags = ctx.get("/system-tags?q=resourceUuid=%s" % admin_uuid).body["inventories"]
     assert request["apiBody"]["tag"] not in [x["tag"] for x in tags], tags
+
+
+# ---- formats checked at submit: an async API refuses a bad value with 400, not a job ------
+
+def test_formatted_parameters_are_refused_at_submit(ctx):
+    """Rows whose parameters have a format (ZS_P_ADDRESS, ZS_P_TAG) are checked by the gateway
+    before the broker stores a job: 400 SYS.1007 naming the parameter, never 202."""
+    vm = uuid.uuid4().hex
+    zone, cluster = uuid.uuid4().hex, uuid.uuid4().hex
+    host = {"name": "fmt", "zoneUuid": zone, "clusterUuid": cluster, "cpuNum": 1, "totalMemory": 1 << 30}
+    kvm = {"name": "fmt-kvm", "clusterUuid": cluster, "username": "root", "password": "secret"}
+    made = []
+    try:
+        good = ctx.call("POST", "/hosts", {"params": dict(host, managementIp="h-%s.fmt.test" % vm[:12])})
+        assert good.status == 200, good
+        made.append(good.body["inventory"]["uuid"])
+        good = ctx.call("POST", "/hosts/kvm", {"params": dict(kvm, managementIp="127.79.%d.%d" % tuple(uuid.uuid4().bytes[:2]))})
+        assert good.status == 200, good
+        made.append(good.body["inventory"]["uuid"])
+        tag = ctx.call("POST", "/system-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "fmt::good"}})
+        assert tag.status == 200, tag
+        made_tag = tag.body["inventory"]["uuid"]
+        good = ctx.call("PUT", "/system-tags/%s/actions" % made_tag, {"updateSystemTag": {"tag": "fmt::better"}})
+        assert good.status == 200 and good.body["inventory"]["tag"] == "fmt::better", good
+        good = ctx.call("POST", "/user-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "fmt-user"}})
+        assert good.status == 200, good
+        bad_calls = [
+            ("managementIp", "POST", "/hosts", {"params": dict(host, managementIp="not an ip!")}),
+            ("managementIp", "POST", "/hosts/kvm", {"params": dict(kvm, managementIp="-bad.example")}),
+            ("managementIp", "PUT", "/hosts/%s/actions" % made[0], {"updateHost": {"managementIp": "a/b"}}),
+            ("tag", "POST", "/system-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "::empty"}}),
+            ("tag", "POST", "/user-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "bell\x07"}}),
+            ("tag", "PUT", "/system-tags/%s/actions" % made_tag, {"updateSystemTag": {"tag": "a::::b"}}),
+        ]
+        for field, method, path, body in bad_calls:
+            r = ctx.call(method, path, body, wait=False)
+            assert r.status == 400, (path, r)
+            assert r.error["code"] == "SYS.1007" and "field[%s]" % field in r.error["details"], (path, r)
+        # nothing changed behind the refusals
+        assert ctx.get("/system-tags/" + made_tag).body["inventories"][0]["tag"] == "fmt::better"
+        # the OpenAPI document publishes the formats
+        doc = ctx.stack.request("GET", "/zstack/v1/openapi.json").body
+        body = doc["paths"]["/zstack/v1/hosts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert "ip-address-or-hostname" in json.dumps(body), body
+        body = doc["paths"]["/zstack/v1/system-tags"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert "zstack-tag" in json.dumps(body), body
+    finally:
+        for h in made:
+            ctx.call("DELETE", "/hosts/" + h)
+        for t in ctx.get("/system-tags?q=resourceUuid=" + vm).body["inventories"] + \
+                ctx.get("/user-tags?q=resourceUuid=" + vm).body["inventories"]:
+            ctx.call("DELETE", "/tags/" + t["uuid"])
