@@ -169,6 +169,7 @@ static json_t *coerce(const zs_param_t *p, json_t *v)
     case ZS_P_UUID:
     case ZS_P_ADDRESS:
     case ZS_P_TAG:
+    case ZS_P_RESOURCE_TYPE:
         return json_is_string(v) ? json_incref(v) : NULL;
     case ZS_P_OBJECT:
         return json_is_object(v) ? json_incref(v) : NULL;
@@ -184,7 +185,8 @@ static const char *type_name(zs_ptype_t t)
 {
     static const char *names[] = {"a string", "an integer", "a number", "a boolean",
                                   "a uuid", "a list of strings", "an object", "a list", "a value",
-                                  "an IP address or host name", "a tag"};
+                                  "an IP address or host name", "a tag",
+                                  "a resource type name"};
     return names[t];
 }
 
@@ -198,7 +200,8 @@ static json_t *check_bounds(const zs_api_t *api, const zs_param_t *p, const json
         if (p->type == ZS_P_UUID && !zs_uuid_valid(s))
             return invalid(api, p->name, "must be a uuid of 32 lowercase hex characters");
         const char *refusal = p->type == ZS_P_ADDRESS ? zs_address_refusal(s)
-                            : p->type == ZS_P_TAG ? zs_tag_refusal(s) : NULL;
+                            : p->type == ZS_P_TAG ? zs_tag_refusal(s)
+                            : p->type == ZS_P_RESOURCE_TYPE ? zs_resource_type_refusal(s) : NULL;
         if (refusal) {
             snprintf(why, sizeof why, "%s, got '%.64s'", refusal, s);
             return invalid(api, p->name, why);
@@ -263,6 +266,17 @@ const char *zs_tag_refusal(const char *tag)
             return "must be printable text (no control characters)";
     if (strncmp(tag, "::", 2) == 0 || (n >= 2 && strcmp(tag + n - 2, "::") == 0) || strstr(tag, "::::"))
         return "has an empty segment (\"::\" separates non-empty segments)";
+    return NULL;
+}
+
+const char *zs_resource_type_refusal(const char *type)
+{
+    size_t n = strlen(type);
+    if (n < 3 || strcmp(type + n - 2, "VO") != 0)
+        return "must be a resource type name ending in VO (e.g. VmInstanceVO)";
+    for (const char *c = type; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+            return "must be a resource type name of letters and digits ending in VO";
     return NULL;
 }
 

@@ -31,6 +31,7 @@ typedef enum {
      * with the same functions below. */
     ZS_P_ADDRESS,  /* an IPv4 or IPv6 address or a DNS host name (zs_address_refusal) */
     ZS_P_TAG,      /* tag text (zs_tag_refusal) */
+    ZS_P_RESOURCE_TYPE, /* a resource type name, e.g. VmInstanceVO (zs_resource_type_refusal) */
 } zs_ptype_t;
 
 typedef struct {
@@ -135,6 +136,10 @@ const char *zs_address_refusal(const char *s);
 /* NULL when `s` is tag text (1..512 bytes, no control characters, "::" separating non-empty
  * segments), else why not (static text). */
 const char *zs_tag_refusal(const char *s);
+
+/* NULL when `s` is a resource type name (letters and digits ending in "VO"), else why not
+ * (static text). */
+const char *zs_resource_type_refusal(const char *s);
 
 /* The parameter named `name` of `api`, or NULL. */
 const zs_param_t *zs_api_param(const zs_api_t *api, const char *name);

@@ -35,7 +35,11 @@ static json_t *param_schema(const zs_param_t *p)
         json_object_set_new(s, "format", json_string("ip-address-or-hostname"));
     if (p->type == ZS_P_TAG)
         json_object_set_new(s, "format", json_string("zstack-tag"));
-    if (p->max && (p->type == ZS_P_STRING || p->type == ZS_P_UUID || p->type == ZS_P_ADDRESS || p->type == ZS_P_TAG))
+    if (p->type == ZS_P_RESOURCE_TYPE)
+        json_object_set_new(s, "pattern", json_string("^[A-Za-z0-9]*VO$"));
+    bool text = p->type == ZS_P_STRING || p->type == ZS_P_UUID || p->type == ZS_P_ADDRESS
+                || p->type == ZS_P_TAG || p->type == ZS_P_RESOURCE_TYPE;
+    if (p->max && text)
         json_object_set_new(s, "maxLength", json_integer(p->max));
     return s;
 }

@@ -585,8 +585,9 @@ def test_an_approved_ticket_cannot_tag_what_its_submitter_does_not_own(ctx):
 # ---- formats checked at submit: an async API refuses a bad value with 400, not a job ------
 
 def test_formatted_parameters_are_refused_at_submit(ctx):
-    """Rows whose parameters have a format (ZS_P_ADDRESS, ZS_P_TAG) are checked by the gateway
-    before the broker stores a job: 400 SYS.1007 naming the parameter, never 202."""
+    """Rows whose parameters have a format (ZS_P_ADDRESS, ZS_P_TAG, ZS_P_RESOURCE_TYPE) are
+    checked by the gateway before the broker stores a job: 400 SYS.1007 naming the parameter,
+    never 202."""
     vm = uuid.uuid4().hex
     zone, cluster = uuid.uuid4().hex, uuid.uuid4().hex
     host = {"name": "fmt", "zoneUuid": zone, "clusterUuid": cluster, "cpuNum": 1, "totalMemory": 1 << 30}
@@ -606,6 +607,8 @@ def test_formatted_parameters_are_refused_at_submit(ctx):
         assert good.status == 200 and good.body["inventory"]["tag"] == "fmt::better", good
         good = ctx.call("POST", "/user-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "fmt-user"}})
         assert good.status == 200, good
+        good = ctx.call("POST", "/system-tags/%s/tags" % vm, {"params": {"resourceType": VM, "tags": ["fmt::many"]}})
+        assert good.status == 200, good
         bad_calls = [
             ("managementIp", "POST", "/hosts", {"params": dict(host, managementIp="not an ip!")}),
             ("managementIp", "POST", "/hosts/kvm", {"params": dict(kvm, managementIp="-bad.example")}),
@@ -613,6 +616,9 @@ def test_formatted_parameters_are_refused_at_submit(ctx):
             ("tag", "POST", "/system-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "::empty"}}),
             ("tag", "POST", "/user-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "bell\x07"}}),
             ("tag", "PUT", "/system-tags/%s/actions" % made_tag, {"updateSystemTag": {"tag": "a::::b"}}),
+            ("resourceType", "POST", "/system-tags", {"params": {"resourceType": "VmInstance", "resourceUuid": vm, "tag": "x"}}),
+            ("resourceType", "POST", "/user-tags", {"params": {"resourceType": "Vm-VO", "resourceUuid": vm, "tag": "x"}}),
+            ("resourceType", "POST", "/system-tags/%s/tags" % vm, {"params": {"resourceType": "vm vo", "tags": ["x"]}}),
         ]
         for field, method, path, body in bad_calls:
             r = ctx.call(method, path, body, wait=False)
