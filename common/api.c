@@ -2,6 +2,7 @@
 #include "api.h"
 #include "error.h"
 #include "uuid.h"
+#include <arpa/inet.h>
 #include <czmq.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -166,6 +167,9 @@ static json_t *coerce(const zs_param_t *p, json_t *v)
         return NULL;
     case ZS_P_STRING:
     case ZS_P_UUID:
+    case ZS_P_ADDRESS:
+    case ZS_P_TAG:
+    case ZS_P_RESOURCE_TYPE:
         return json_is_string(v) ? json_incref(v) : NULL;
     case ZS_P_OBJECT:
         return json_is_object(v) ? json_incref(v) : NULL;
@@ -180,7 +184,9 @@ static json_t *coerce(const zs_param_t *p, json_t *v)
 static const char *type_name(zs_ptype_t t)
 {
     static const char *names[] = {"a string", "an integer", "a number", "a boolean",
-                                  "a uuid", "a list of strings", "an object", "a list", "a value"};
+                                  "a uuid", "a list of strings", "an object", "a list", "a value",
+                                  "an IP address or host name", "a tag",
+                                  "a resource type name"};
     return names[t];
 }
 
@@ -193,6 +199,13 @@ static json_t *check_bounds(const zs_api_t *api, const zs_param_t *p, const json
         size_t len = json_string_length(v);
         if (p->type == ZS_P_UUID && !zs_uuid_valid(s))
             return invalid(api, p->name, "must be a uuid of 32 lowercase hex characters");
+        const char *refusal = p->type == ZS_P_ADDRESS ? zs_address_refusal(s)
+                            : p->type == ZS_P_TAG ? zs_tag_refusal(s)
+                            : p->type == ZS_P_RESOURCE_TYPE ? zs_resource_type_refusal(s) : NULL;
+        if (refusal) {
+            snprintf(why, sizeof why, "%s, got '%.64s'", refusal, s);
+            return invalid(api, p->name, why);
+        }
         if (max == 0)
             max = 65536;
         if ((long)len < min || (long)len > max) {
@@ -224,6 +237,46 @@ static json_t *check_bounds(const zs_api_t *api, const zs_param_t *p, const json
             return invalid(api, p->name, why);
         }
     }
+    return NULL;
+}
+
+const char *zs_address_refusal(const char *s)
+{
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
+        return NULL;
+    size_t n = strlen(s);
+    const char *why = "must be an IP address or a host name";
+    if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
+        return why;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '.'))
+            return why;
+    return NULL;
+}
+
+const char *zs_tag_refusal(const char *tag)
+{
+    size_t n = strlen(tag);
+    if (n == 0 || n > 512)
+        return "must be 1..512 characters";
+    for (const unsigned char *c = (const unsigned char *)tag; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return "must be printable text (no control characters)";
+    if (strncmp(tag, "::", 2) == 0 || (n >= 2 && strcmp(tag + n - 2, "::") == 0) || strstr(tag, "::::"))
+        return "has an empty segment (\"::\" separates non-empty segments)";
+    return NULL;
+}
+
+const char *zs_resource_type_refusal(const char *type)
+{
+    size_t n = strlen(type);
+    if (n < 3 || strcmp(type + n - 2, "VO") != 0)
+        return "must be a resource type name ending in VO (e.g. VmInstanceVO)";
+    for (const char *c = type; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+            return "must be a resource type name of letters and digits ending in VO";
     return NULL;
 }
 

@@ -26,6 +26,12 @@ typedef enum {
     ZS_P_OBJECT,   /* JSON object */
     ZS_P_ARRAY,    /* JSON array of anything (objects...) */
     ZS_P_ANY,      /* any JSON value; a string holding JSON text is kept as given */
+    /* Strings of a format, checked by the gateway before a call is dispatched or a job stored
+     * (so an async API refuses them with 400 at once, not on poll); handlers may check again
+     * with the same functions below. */
+    ZS_P_ADDRESS,  /* an IPv4 or IPv6 address or a DNS host name (zs_address_refusal) */
+    ZS_P_TAG,      /* tag text (zs_tag_refusal) */
+    ZS_P_RESOURCE_TYPE, /* a resource type name, e.g. VmInstanceVO (zs_resource_type_refusal) */
 } zs_ptype_t;
 
 typedef struct {
@@ -122,6 +128,18 @@ json_t *zs_api_schema(const zs_api_t *api, const json_t *result);
 /* The reply members of `api` that hold typed objects: api->typed, or else "inventory" and
  * "inventories" of its resource's class, written into `buf`. NULL when the reply has none. */
 const zs_typed_t *zs_api_typed(const zs_api_t *api, zs_typed_t buf[3]);
+
+/* NULL when `s` is an IPv4 or IPv6 address or a DNS host name (letters, digits, '-' and '.',
+ * at most 253, not starting with '-' or '.'), else why not (static text). */
+const char *zs_address_refusal(const char *s);
+
+/* NULL when `s` is tag text (1..512 bytes, no control characters, "::" separating non-empty
+ * segments), else why not (static text). */
+const char *zs_tag_refusal(const char *s);
+
+/* NULL when `s` is a resource type name (letters and digits ending in "VO"), else why not
+ * (static text). */
+const char *zs_resource_type_refusal(const char *s);
 
 /* The parameter named `name` of `api`, or NULL. */
 const zs_param_t *zs_api_param(const zs_api_t *api, const char *name);

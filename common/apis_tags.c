@@ -43,20 +43,20 @@ static const char *const delete_modes[] = {"Permissive", "Enforcing", NULL};
 static const char *const tag_types[] = {"System", "User", NULL};
 
 static const zs_param_t p_create_tag[] = {
-    {"resourceType", ZS_P_STRING, true, 3, 255, NULL},
+    {"resourceType", ZS_P_RESOURCE_TYPE, true, 3, 255, NULL},
     {"resourceUuid", ZS_P_STRING, true, 1, 255, NULL},
-    {"tag", ZS_P_STRING, true, 1, 512, NULL},
+    {"tag", ZS_P_TAG, true, 1, 512, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
 static const zs_param_t p_create_tags[] = {
     {"resourceUuid", ZS_P_STRING, true, 1, 255, NULL},
-    {"resourceType", ZS_P_STRING, true, 3, 255, NULL},
+    {"resourceType", ZS_P_RESOURCE_TYPE, true, 3, 255, NULL},
     {"tags", ZS_P_LIST, true, 1, 1000, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
 static const zs_param_t p_update_tag[] = {
     {"uuid", ZS_P_UUID, true, 0, 0, NULL},
-    {"tag", ZS_P_STRING, true, 1, 512, NULL},
+    {"tag", ZS_P_TAG, true, 1, 512, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
 static const zs_param_t p_delete_tag[] = {

@@ -22,6 +22,7 @@
 static int per_client;
 static int per_service;       /* calls that may wait on a service that has stopped answering */
 static int per_live_service;  /* ... on one that answered within LIVE_MS */
+static int64_t body_timeout_ms;
 
 /* A service that answered a call this recently is serving, not stalled: its waiting calls are
  * in flight and leave soon, so it may hold more workers (never all: others keep a share). */
@@ -42,6 +43,18 @@ static struct {
 } services[MAX_SERVICES];
 static size_t nservices;
 
+/* The bodies being read: one slot per worker thread, taken by guard_body_begin. A slot names
+ * its connection by the client's address and port, which the sweeper reads off the socket. */
+typedef struct {
+    bool used;
+    char addr[sizeof ((struct mg_request_info *)0)->remote_addr];
+    int port;
+    int64_t since;   /* zs_mono_ms */
+} body_slot_t;
+static body_slot_t *bodies;
+static int nbodies;
+static pthread_mutex_t bodies_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void add_service(const char *name)
 {
     for (size_t i = 0; i < nservices; i++)
@@ -57,6 +70,11 @@ void guard_init(int threads)
     int quarter = threads / 4 > 0 ? threads / 4 : 1;
     per_service = (int)zs_config_int("gateway.max-waiting-per-service", quarter);
     per_live_service = threads - threads / 8 > per_service ? threads - threads / 8 : per_service;
+    body_timeout_ms = zs_config_int("gateway.body-timeout-ms", 10000);
+    nbodies = threads > 0 ? threads : 1;
+    bodies = calloc((size_t)nbodies, sizeof *bodies);
+    if (!bodies)
+        nbodies = 0;   /* out of memory at start: bodies go unbounded rather than the gateway down */
     add_service("core");     /* sessions */
     add_service("broker");   /* async submits */
     add_service("login");    /* logins: main.c gives them slots apart from the core's */
@@ -77,24 +95,41 @@ static bool is_ours(const struct sockaddr_storage *local)
     return false;
 }
 
-/* The peer address of an accepted socket of the gateway's listening ports, or false. */
-static bool peer_of(int fd, char text[INET6_ADDRSTRLEN])
+/* The peer address and port of an accepted socket of the gateway's listening ports, or false. */
+static bool peer_of(int fd, char text[INET6_ADDRSTRLEN], int *port)
 {
     struct sockaddr_storage local, peer;
     socklen_t llen = sizeof local, plen = sizeof peer;
     if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0 || !is_ours(&local)
         || getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
         return false;
-    if (peer.ss_family == AF_INET)
+    if (peer.ss_family == AF_INET) {
+        *port = ntohs(((struct sockaddr_in *)&peer)->sin_port);
         return inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, text, INET6_ADDRSTRLEN);
+    }
+    *port = ntohs(((struct sockaddr_in6 *)&peer)->sin6_port);
     return inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, text, INET6_ADDRSTRLEN);
 }
 
+/* True when the connection addr:port has been reading its body longer than the deadline. */
+static bool body_overdue(const char *addr, int port, int64_t now)
+{
+    bool overdue = false;
+    pthread_mutex_lock(&bodies_lock);
+    for (int i = 0; i < nbodies && !overdue; i++)
+        overdue = bodies[i].used && bodies[i].port == port && now - bodies[i].since > body_timeout_ms
+                  && strcmp(bodies[i].addr, addr) == 0;
+    pthread_mutex_unlock(&bodies_lock);
+    return overdue;
+}
+
 /* One pass over the process's sockets: the connections of an address beyond its bound
- * (the newest ones: descriptors are listed in ascending order) are shut; civetweb's worker
- * then reads end-of-file and frees itself, or never waits on the connection at all. */
+ * (the newest ones: descriptors are listed in ascending order), and those whose body is
+ * overdue, are shut; civetweb's worker then reads end-of-file and frees itself, or never
+ * waits on the connection at all. */
 static void sweep(zhashx_t *counts)
 {
+    int64_t now = zs_mono_ms();
     DIR *d = opendir("/proc/self/fd");
     if (!d)
         return;
@@ -102,7 +137,16 @@ static void sweep(zhashx_t *counts)
         char *end;
         long fd = strtol(e->d_name, &end, 10);
         char addr[INET6_ADDRSTRLEN];
-        if (*end || end == e->d_name || !peer_of((int)fd, addr))
+        int port;
+        if (*end || end == e->d_name || !peer_of((int)fd, addr, &port))
+            continue;
+        if (body_timeout_ms > 0 && body_overdue(addr, port, now)) {
+            zs_warn("client %s:%d sent its body slower than %lld ms: closing", addr, port,
+                    (long long)body_timeout_ms);
+            shutdown((int)fd, SHUT_RDWR);
+            continue;
+        }
+        if (per_client <= 0)
             continue;
         intptr_t open = (intptr_t)zhashx_lookup(counts, addr) + 1;
         zhashx_update(counts, addr, (void *)open);
@@ -135,8 +179,8 @@ int guard_start(struct mg_context *ctx)
     for (int i = 0; i < n && nports < 8; i++)
         ports[nports++] = sp[i].port;
     atomic_store(&stopping, false);
-    if (per_client <= 0)
-        return 0;   /* no bound (a proxy in front is every client's address) */
+    if (per_client <= 0 && body_timeout_ms <= 0)
+        return 0;   /* nothing to sweep for */
     sweeping = pthread_create(&sweeper, NULL, sweeper_run, NULL) == 0;
     return sweeping ? 0 : -1;
 }
@@ -147,6 +191,34 @@ void guard_stop(void)
     if (sweeping)
         pthread_join(sweeper, NULL);
     sweeping = false;
+}
+
+/* ---- bodies -------------------------------------------------------------------------- */
+
+int guard_body_begin(const struct mg_connection *conn)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    int slot = -1;
+    pthread_mutex_lock(&bodies_lock);
+    for (int i = 0; i < nbodies && slot < 0; i++)
+        if (!bodies[i].used) {
+            slot = i;
+            bodies[i].used = true;
+            snprintf(bodies[i].addr, sizeof bodies[i].addr, "%s", ri->remote_addr);
+            bodies[i].port = ri->remote_port;
+            bodies[i].since = zs_mono_ms();
+        }
+    pthread_mutex_unlock(&bodies_lock);
+    return slot;
+}
+
+void guard_body_end(int slot)
+{
+    if (slot < 0)
+        return;
+    pthread_mutex_lock(&bodies_lock);
+    bodies[slot].used = false;
+    pthread_mutex_unlock(&bodies_lock);
 }
 
 /* ---- civetweb's own errors ----------------------------------------------------------- */

@@ -7,6 +7,11 @@
  *    the connections of an address beyond its bound, so a pile of idle sockets from one
  *    address holds at most that many workers, and only until civetweb's read timeout
  *    (0: no bound, for a gateway behind a proxy, where every client has its address);
+ *  - the time a request body may take (gateway.body-timeout-ms, default 10000; 0: no bound):
+ *    civetweb's read timeout is per read, so a body sent a byte at a time would hold its
+ *    worker for as long as the client likes; the handler marks the body it reads and the
+ *    sweeper shuts the connection once the whole body is overdue (headers need no such help:
+ *    civetweb bounds their whole arrival by request_timeout_ms);
  *  - calls waiting on one service (gateway.max-waiting-per-service, default a quarter of
  *    the worker threads; up to seven eighths while the service answered a call within the
  *    last 250 ms, so a busy but serving service is not refused): beyond it the request is
@@ -29,6 +34,12 @@ void guard_init(int threads);
  * guard_start returns 0 or -1. */
 int guard_start(struct mg_context *ctx);
 void guard_stop(void);
+
+/* Marks the body of `conn`'s request as being read from now on: returns a slot to pass to
+ * guard_body_end once the read is over (-1 when every slot is taken: that body goes unbounded,
+ * which cannot happen with one slot per worker). Called by the worker serving `conn`. */
+int guard_body_begin(const struct mg_connection *conn);
+void guard_body_end(int slot);
 
 /* civetweb's http_error callback: its own errors answered with a JSON error body. */
 int guard_http_error(struct mg_connection *conn, int status, const char *message);

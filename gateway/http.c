@@ -45,6 +45,10 @@ int http_read_body(struct mg_connection *conn, size_t limit, char **body, size_t
             return 413;
         }
     }
+    if (ri->content_length >= 0 && n < (size_t)ri->content_length) {
+        free(buf);
+        return 400;   /* cut short: the client closed, or the guard shut an overdue body */
+    }
     buf[n] = '\0';
     if (n == 0) {
         free(buf);

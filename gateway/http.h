@@ -12,7 +12,7 @@
 
 /* Reads the request body, at most `limit` bytes. Returns 0 and a malloc'd NUL-terminated
  * buffer in *body (caller frees; NULL when there is no body), 413 when the body is larger
- * than limit, 400 on a read error. */
+ * than limit, 400 on a read error or a body cut short of its Content-Length. */
 int http_read_body(struct mg_connection *conn, size_t limit, char **body, size_t *len);
 
 /* Parses a query string into an object: name -> string, or -> array of strings when the name

@@ -361,7 +361,9 @@ static int serve(request_t *r)
                           "Connection: close\r\n");
     char *text = NULL;
     size_t len = 0;
+    int slot = guard_body_begin(r->conn);
     int rc = http_read_body(r->conn, body_limit, &text, &len);
+    guard_body_end(slot);
     if (rc == 413)
         return fail(r, 413, zs_error(ZS_SYS_INVALID, "the request body is larger than %zu bytes", body_limit));
     if (rc != 0)
@@ -455,8 +457,9 @@ int main(int argc, char **argv)
     struct mg_callbacks cb = {0};
     cb.exit_thread = exit_thread;
     cb.http_error = guard_http_error;
-    /* A request must arrive whole within request-timeout-ms (headers and body): a silent or
-     * trickling client holds a worker thread no longer than that. */
+    /* A request's headers must arrive whole within request-timeout-ms (civetweb counts from
+     * the first byte; each body read is bounded by it too, and the whole body by the guard's
+     * gateway.body-timeout-ms): a silent or trickling client holds a worker no longer. */
     const char *request_timeout = zs_config_get("gateway.request-timeout-ms", "5000");
     const char *keep_alive_timeout = zs_config_get("gateway.keep-alive-timeout-ms", "2000");
     const char *options[] = {"listening_ports", listen, "num_threads", threads,

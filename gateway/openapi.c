@@ -31,7 +31,15 @@ static json_t *param_schema(const zs_param_t *p)
     }
     if (p->type == ZS_P_UUID)
         json_object_set_new(s, "pattern", json_string("^[0-9a-f]{32}$"));
-    if (p->max && (p->type == ZS_P_STRING || p->type == ZS_P_UUID))
+    if (p->type == ZS_P_ADDRESS)   /* formats of our own: OpenAPI leaves "format" open */
+        json_object_set_new(s, "format", json_string("ip-address-or-hostname"));
+    if (p->type == ZS_P_TAG)
+        json_object_set_new(s, "format", json_string("zstack-tag"));
+    if (p->type == ZS_P_RESOURCE_TYPE)
+        json_object_set_new(s, "pattern", json_string("^[A-Za-z0-9]*VO$"));
+    bool text = p->type == ZS_P_STRING || p->type == ZS_P_UUID || p->type == ZS_P_ADDRESS
+                || p->type == ZS_P_TAG || p->type == ZS_P_RESOURCE_TYPE;
+    if (p->max && text)
         json_object_set_new(s, "maxLength", json_integer(p->max));
     return s;
 }

@@ -15,7 +15,6 @@
 #include "error.h"
 #include "log.h"
 #include "uuid.h"
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,22 +58,6 @@ static json_int_t sat_mul(json_int_t a, json_int_t b)
 static json_int_t total_cpu(const json_t *rec)
 {
     return sat_mul(num(rec, "cpuNum"), ratio());
-}
-
-/* An IPv4/IPv6 address or a DNS name. */
-static bool ip_ok(const char *s)
-{
-    unsigned char buf[16];
-    if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
-        return true;
-    size_t n = strlen(s);
-    if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '-' || *s == '.'))
-            return false;
-    return true;
 }
 
 /* ---- usage (what licenses count) ----------------------------------------------------- */
@@ -150,7 +133,7 @@ static json_t *add_host(zs_call_t *call, json_t **error)
     json_t *body = call->req->body;
     json_int_t cpus = num(body, "cpuNum");
     bool kvm = strcmp(call->api->name, "AddKVMHost") == 0;
-    if (!ip_ok(ip))
+    if (zs_address_refusal(ip))
         return zs_call_invalid(call, error, "field[managementIp] of %s must be an IP address or a host name, got '%.64s'",
                                call->api->name, ip);
     json_t *other = same_ip(call, ip);
@@ -204,7 +187,7 @@ static json_t *update_host(zs_call_t *call, json_t **error)
     static const char *const keys[] = {"name", "description", "managementIp", "cpuNum", "totalMemory",
                                        "usedCpu", "usedMemory", "state", "status", NULL};
     const char *ip = zs_call_str(call, "managementIp");
-    if (ip && !ip_ok(ip)) {
+    if (ip && zs_address_refusal(ip)) {
         json_decref(rec);
         return zs_call_invalid(call, error, "field[managementIp] of UpdateHost must be an IP address or a host name, got '%.64s'", ip);
     }

@@ -13,30 +13,6 @@
 extern const zs_resource_t zs_res_system_tag, zs_res_user_tag;
 
 /* 1..512 printable characters; "::" separates segments, none of which may be empty. */
-static const char *tag_refusal(const char *tag)
-{
-    size_t n = strlen(tag);
-    if (n == 0 || n > 512)
-        return "must be 1..512 characters";
-    for (const unsigned char *c = (const unsigned char *)tag; *c; c++)
-        if (*c < 0x20 || *c == 0x7f)
-            return "must be printable text (no control characters)";
-    if (strncmp(tag, "::", 2) == 0 || (n >= 2 && strcmp(tag + n - 2, "::") == 0) || strstr(tag, "::::"))
-        return "has an empty segment (\"::\" separates non-empty segments)";
-    return NULL;
-}
-
-static const char *type_refusal(const char *type)
-{
-    size_t n = strlen(type);
-    if (n < 3 || strcmp(type + n - 2, "VO") != 0)
-        return "must be a resource type name ending in VO (e.g. VmInstanceVO)";
-    for (const char *c = type; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
-            return "must be a resource type name of letters and digits ending in VO";
-    return NULL;
-}
-
 /* A resource type owned by a service of the suite must name an existing resource, and a
  * normal account may tag only what it owns (zs_record_owner): not another account, nor an
  * admin-managed record. The same rule holds for a call an approved ticket makes (it runs as
@@ -162,9 +138,9 @@ static int tags_start(zs_service_t *svc)
 static json_t *create_tag(zs_call_t *call, const char *type, const char *rtype, const char *ruuid,
                           const char *tag, bool check, json_t **error)
 {
-    const char *why = tag_refusal(tag);
+    const char *why = zs_tag_refusal(tag);
     if (!why)
-        why = type_refusal(rtype);
+        why = zs_resource_type_refusal(rtype);
     if (why) {
         call->status = 400;
         *error = zs_error(ZS_SYS_INVALID, "tag[%.80s] on %s: %s", tag, rtype, why);
@@ -266,7 +242,7 @@ static json_t *update_system_tag(zs_call_t *call, json_t **error)
         json_decref(rec);
         return zs_call_fail(call, error, ZS_ID_DENIED, "system tag[uuid:%s] belongs to another account", uuid);
     }
-    const char *why = tag_refusal(tag);
+    const char *why = zs_tag_refusal(tag);
     if (why) {
         json_decref(rec);
         return zs_call_invalid(call, error, "tag[%.80s]: %s", tag, why);

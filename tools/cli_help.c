@@ -44,7 +44,8 @@ void cli_list(const char *filter)
 static const char *type_name(zs_ptype_t t)
 {
     static const char *const names[] = {"string", "integer", "number", "boolean", "uuid",
-                                        "list of strings", "object", "array", "any JSON"};
+                                        "list of strings", "object", "array", "any JSON",
+                                        "IP or host name", "tag", "resource type"};
     return (size_t)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -59,7 +60,9 @@ static void print_param(const zs_param_t *p)
 {
     printf("  %-24s %-16s %s", p->name, type_name(p->type), p->required ? "required" : "optional");
     if (p->min || p->max) {
-        const char *unit = p->type == ZS_P_STRING ? " chars" : p->type == ZS_P_INT ? "" : " items";
+        bool text = p->type == ZS_P_STRING || p->type == ZS_P_ADDRESS || p->type == ZS_P_TAG
+                    || p->type == ZS_P_RESOURCE_TYPE;
+        const char *unit = text ? " chars" : p->type == ZS_P_INT ? "" : " items";
         if (p->max)
             printf(", %ld..%ld%s", p->min, p->max, unit);
         else

@@ -151,6 +151,89 @@ def test_a_trickling_request_times_out(ctx):
     alive(ctx)
 
 
+def trickle(socks, payload, seconds):
+    """Sends one byte of `payload` a second on each socket of `socks` (a dict sock -> state)
+    until the server shuts it or `seconds` pass; state gets "sent" (bytes) and "closed"
+    (monotonic time of the end-of-file or reset, None while open)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and any(st["closed"] is None for st in socks.values()):
+        for s, st in socks.items():
+            if st["closed"] is not None:
+                continue
+            try:
+                s.setblocking(False)
+                try:
+                    while True:   # drain an answer; end-of-file means the server closed
+                        b = s.recv(65536)
+                        if not b:
+                            st["closed"] = time.monotonic()
+                            break
+                except BlockingIOError:
+                    pass
+                if st["closed"] is None and st["sent"] < len(payload):
+                    s.send(payload[st["sent"]:st["sent"] + 1])
+                    st["sent"] += 1
+            except OSError:   # reset, or a write after the server shut it
+                st["closed"] = time.monotonic()
+        time.sleep(1)
+
+
+def test_trickling_bodies_are_cut_at_the_body_deadline(ctx):
+    """40 connections from 4 addresses (10 each: under the per-client bound) send headers with
+    Content-Length: 1000, then a body byte a second: civetweb's per-read timeout never fires,
+    the guard's whole-body deadline (gateway.body-timeout-ms, 10 s) must."""
+    head = (b"POST /zstack/v1/accounts/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n")
+    socks = {}
+    gets = []
+    stop = threading.Event()
+
+    def get_loop():   # normal clients during the attack: each GET must succeed
+        while not stop.is_set() and len(gets) < 200:
+            status, _ = request_from(ctx, "127.0.0.1", "GET", "/zstack/v1/management-nodes/ready", timeout=60)
+            gets.append(status)
+    try:
+        for i in range(40):
+            s = socket.create_connection(("127.0.0.1", ctx.stack.port), timeout=30,
+                                         source_address=("127.0.0.%d" % (21 + i % 4), 0))
+            s.sendall(head)
+            socks[s] = {"sent": 0, "closed": None}
+        started = time.monotonic()
+        getter = threading.Thread(target=get_loop)
+        getter.start()
+        trickle(socks, b"{" + b" " * 998 + b"}", 90)
+        stop.set()
+        getter.join(120)
+        still_open = sum(st["closed"] is None for st in socks.values())
+        assert still_open == 0, "%d trickling connections were still open after 90 s" % still_open
+        sent = max(st["sent"] for st in socks.values())
+        assert sent < 1000, "a trickling body was read to its end (%d bytes)" % sent
+        last = max(st["closed"] for st in socks.values()) - started
+        print("figure: 40 trickling bodies all shut by the gateway %.1f s after they started, "
+              "at most %d body bytes sent each; %d GETs meanwhile" % (last, sent, len(gets)))
+        assert gets and all(st == 200 for st in gets), gets
+    finally:
+        stop.set()
+        for s in socks:
+            s.close()
+    alive(ctx)
+
+
+def test_trickling_headers_are_cut_at_the_request_timeout(ctx):
+    """civetweb counts request-timeout-ms (5 s) from a request's first byte, not per read."""
+    s = socket.create_connection(("127.0.0.1", ctx.stack.port), timeout=30, source_address=("127.0.0.25", 0))
+    st = {s: {"sent": 0, "closed": None}}
+    try:
+        started = time.monotonic()
+        trickle(st, b"GET /zstack/v1/management-nodes/ready HTTP/1.1\r\nX-Slow: " + b"a" * 200, 60)
+        assert st[s]["closed"] is not None, "a request trickling its headers was still open after 60 s"
+        print("figure: trickled headers shut %.1f s after their first byte (%d bytes sent)"
+              % (st[s]["closed"] - started, st[s]["sent"]))
+    finally:
+        s.close()
+    alive(ctx)
+
+
 def test_a_stalled_service_does_not_pin_every_worker(ctx):
     license = ctx.stack.procs["license"]
     license.send_signal(signal.SIGSTOP)
@@ -497,3 +580,61 @@ def test_an_approved_ticket_cannot_tag_what_its_submitter_does_not_own(ctx):
     assert "ID.1002" in json.dumps(res[0]), res
     tags = ctx.get("/system-tags?q=resourceUuid=%s" % admin_uuid).body["inventories"]
     assert request["apiBody"]["tag"] not in [x["tag"] for x in tags], tags
+
+
+# ---- formats checked at submit: an async API refuses a bad value with 400, not a job ------
+
+def test_formatted_parameters_are_refused_at_submit(ctx):
+    """Rows whose parameters have a format (ZS_P_ADDRESS, ZS_P_TAG, ZS_P_RESOURCE_TYPE) are
+    checked by the gateway before the broker stores a job: 400 SYS.1007 naming the parameter,
+    never 202."""
+    vm = uuid.uuid4().hex
+    zone, cluster = uuid.uuid4().hex, uuid.uuid4().hex
+    host = {"name": "fmt", "zoneUuid": zone, "clusterUuid": cluster, "cpuNum": 1, "totalMemory": 1 << 30}
+    kvm = {"name": "fmt-kvm", "clusterUuid": cluster, "username": "root", "password": "secret"}
+    made = []
+    try:
+        good = ctx.call("POST", "/hosts", {"params": dict(host, managementIp="h-%s.fmt.test" % vm[:12])})
+        assert good.status == 200, good
+        made.append(good.body["inventory"]["uuid"])
+        good = ctx.call("POST", "/hosts/kvm", {"params": dict(kvm, managementIp="127.79.%d.%d" % tuple(uuid.uuid4().bytes[:2]))})
+        assert good.status == 200, good
+        made.append(good.body["inventory"]["uuid"])
+        tag = ctx.call("POST", "/system-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "fmt::good"}})
+        assert tag.status == 200, tag
+        made_tag = tag.body["inventory"]["uuid"]
+        good = ctx.call("PUT", "/system-tags/%s/actions" % made_tag, {"updateSystemTag": {"tag": "fmt::better"}})
+        assert good.status == 200 and good.body["inventory"]["tag"] == "fmt::better", good
+        good = ctx.call("POST", "/user-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "fmt-user"}})
+        assert good.status == 200, good
+        good = ctx.call("POST", "/system-tags/%s/tags" % vm, {"params": {"resourceType": VM, "tags": ["fmt::many"]}})
+        assert good.status == 200, good
+        bad_calls = [
+            ("managementIp", "POST", "/hosts", {"params": dict(host, managementIp="not an ip!")}),
+            ("managementIp", "POST", "/hosts/kvm", {"params": dict(kvm, managementIp="-bad.example")}),
+            ("managementIp", "PUT", "/hosts/%s/actions" % made[0], {"updateHost": {"managementIp": "a/b"}}),
+            ("tag", "POST", "/system-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "::empty"}}),
+            ("tag", "POST", "/user-tags", {"params": {"resourceType": VM, "resourceUuid": vm, "tag": "bell\x07"}}),
+            ("tag", "PUT", "/system-tags/%s/actions" % made_tag, {"updateSystemTag": {"tag": "a::::b"}}),
+            ("resourceType", "POST", "/system-tags", {"params": {"resourceType": "VmInstance", "resourceUuid": vm, "tag": "x"}}),
+            ("resourceType", "POST", "/user-tags", {"params": {"resourceType": "Vm-VO", "resourceUuid": vm, "tag": "x"}}),
+            ("resourceType", "POST", "/system-tags/%s/tags" % vm, {"params": {"resourceType": "vm vo", "tags": ["x"]}}),
+        ]
+        for field, method, path, body in bad_calls:
+            r = ctx.call(method, path, body, wait=False)
+            assert r.status == 400, (path, r)
+            assert r.error["code"] == "SYS.1007" and "field[%s]" % field in r.error["details"], (path, r)
+        # nothing changed behind the refusals
+        assert ctx.get("/system-tags/" + made_tag).body["inventories"][0]["tag"] == "fmt::better"
+        # the OpenAPI document publishes the formats
+        doc = ctx.stack.request("GET", "/zstack/v1/openapi.json").body
+        body = doc["paths"]["/zstack/v1/hosts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert "ip-address-or-hostname" in json.dumps(body), body
+        body = doc["paths"]["/zstack/v1/system-tags"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert "zstack-tag" in json.dumps(body), body
+    finally:
+        for h in made:
+            ctx.call("DELETE", "/hosts/" + h)
+        for t in ctx.get("/system-tags?q=resourceUuid=" + vm).body["inventories"] + \
+                ctx.get("/user-tags?q=resourceUuid=" + vm).body["inventories"]:
+            ctx.call("DELETE", "/tags/" + t["uuid"])
