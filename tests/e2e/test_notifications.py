@@ -177,7 +177,10 @@ def test_failed_long_job_notifies_its_owner(ctx):
     name = "nt-lj-%s" % uuidlib.uuid4().hex[:8]
     ctx.create_account(name)
     s = ctx.login(name, "password-123")
-    data = {"resourceType": "VmInstanceVO", "resourceUuid": uuidlib.uuid4().hex, "tag": "::bad::"}
+    # valid at submit (formats are checked there), refused when it runs: a normal account may
+    # not tag the admin's account
+    admin_uuid = ctx.get("/accounts?q=name=admin").body["inventories"][0]["uuid"]
+    data = {"resourceType": "AccountVO", "resourceUuid": admin_uuid, "tag": "nt-not-mine"}
     r = ctx.call("POST", "/longjobs", {"params": {"jobName": "APICreateSystemTagMsg", "jobData": data,
                                                   "name": name}}, session=s)
     assert r.status == 200, r
