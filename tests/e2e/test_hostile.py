@@ -234,58 +234,46 @@ def test_trickling_headers_are_cut_at_the_request_timeout(ctx):
     alive(ctx)
 
 
-def test_a_stalled_service_does_not_pin_every_worker(ctx):
-    license = ctx.stack.procs["license"]
-    license.send_signal(signal.SIGSTOP)
+def _stalled(ctx, service, send, ok_status, other):
+    """Stops `service` (SIGSTOP), makes 40 concurrent calls `send()` (each returns a Response),
+    and proves that beyond the per-service bound (a quarter of 32 workers) they are answered
+    503 at once and that `other()` (a call to another service) is still served; then resumes."""
+    proc = ctx.stack.procs[service]
+    proc.send_signal(signal.SIGSTOP)
     results = []
+
+    def call():
+        try:
+            results.append(send().status)
+        except OSError as e:
+            results.append(str(e))
+    threads = [threading.Thread(target=call) for _ in range(40)]
     try:
-        def call():
-            try:
-                r = ctx.stack.request("GET", "/zstack/v1/licenses", timeout=90)
-                results.append(r.status)
-            except OSError as e:
-                results.append(str(e))
-        threads = [threading.Thread(target=call) for _ in range(40)]
         for t in threads:
             t.start()
-        # beyond the per-service bound (a quarter of 32 workers) the answer is 503 at once
         wait_for(lambda: results.count(503) >= 40 - 8, 30, "the calls over the bound to be refused")
-        r = ctx.get("/accounts")   # other services are still served
+        r = other()
         assert r.status == 200, r
     finally:
-        license.send_signal(signal.SIGCONT)
+        proc.send_signal(signal.SIGCONT)
     for t in threads:
         t.join(90)
-    assert len(results) == 40 and all(s in (200, 503) for s in results), results
+    assert len(results) == 40 and all(s in (ok_status, 503) for s in results), results
     alive(ctx)
+
+
+def test_a_stalled_service_does_not_pin_every_worker(ctx):
+    _stalled(ctx, "license", lambda: ctx.stack.request("GET", "/zstack/v1/licenses", timeout=90), 200,
+             lambda: ctx.get("/accounts"))
 
 
 def test_a_stalled_broker_does_not_silence_other_apis(ctx):
     """The issue's case: broker stopped, 40 async POSTs in flight, GET /licenses must answer."""
-    broker = ctx.stack.procs["broker"]
-    broker.send_signal(signal.SIGSTOP)
-    results = []
-    try:
-        def submit():
-            try:
-                r = ctx.stack.request("POST", "/zstack/v1/system-tags",
-                                      {"params": {"resourceType": VM, "resourceUuid": uuid.uuid4().hex,
-                                                  "tag": "stalled::x"}}, ctx.auth(), timeout=90)
-                results.append(r.status)
-            except OSError as e:
-                results.append(str(e))
-        threads = [threading.Thread(target=submit) for _ in range(40)]
-        for t in threads:
-            t.start()
-        wait_for(lambda: results.count(503) >= 40 - 8, 30, "the submits over the bound to be refused")
-        r = ctx.stack.request("GET", "/zstack/v1/licenses", timeout=30)
-        assert r.status == 200, r
-    finally:
-        broker.send_signal(signal.SIGCONT)
-    for t in threads:
-        t.join(90)
-    assert len(results) == 40 and all(s in (202, 503) for s in results), results
-    alive(ctx)
+    _stalled(ctx, "broker",
+             lambda: ctx.stack.request("POST", "/zstack/v1/system-tags",
+                                       {"params": {"resourceType": VM, "resourceUuid": uuid.uuid4().hex,
+                                                   "tag": "stalled::x"}}, ctx.auth(), timeout=90),
+             202, lambda: ctx.stack.request("GET", "/zstack/v1/licenses", timeout=30))
 
 
 def test_a_login_flood_does_not_take_the_core_down(ctx):
