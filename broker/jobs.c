@@ -21,11 +21,15 @@ typedef struct {
     int64_t until;          /* monotonic ms */
 } waiter_t;
 
-/* Jobs sent to a service and not yet answered, per service: at most broker.window at once,
- * so a burst waits here (bounded by broker.max-open-jobs) instead of flooding the service. */
+/* One per service: jobs sent to it and not yet answered are counted (at most broker.window
+ * at once, so a burst waits here, bounded by broker.max-open-jobs, instead of flooding the
+ * service), and the jobs due to be sent wait in `ready`, oldest first, for a free place.
+ * Keeping the due jobs in a queue lets an answer send the next one without looking at every
+ * open job (a scan of all of them per answer made a backlog cost quadratic time). */
 typedef struct {
     char name[32];
     size_t in_flight;
+    zlistx_t *ready;        /* open_job_t* (not owned) */
 } window_t;
 
 typedef struct {
@@ -35,37 +39,49 @@ typedef struct {
     int attempts;           /* dispatches so far */
     int64_t next_at;        /* monotonic ms before which it is not sent (again) */
     int64_t acked_until;    /* the service holds it (acknowledged) until then: not re-sent */
-    window_t *window;       /* non-NULL while in flight (counted in window->in_flight) */
+    window_t *window;       /* its service's */
+    bool in_flight;         /* sent, not answered (counted in window->in_flight) */
+    void *ready;            /* its handle in window->ready while queued there, else NULL */
     const zs_api_t *api;    /* the API the job runs */
     json_t *request;        /* {caller, params}: what each dispatch sends (also stored) */
     zlistx_t *waiters;      /* waiter_t* */
 } open_job_t;
 
 static zhashx_t *open_jobs;   /* uuid -> open_job_t* */
+static zhashx_t *windows;     /* service name -> window_t* (owned) */
 static size_t nwaiters;
 static size_t committing;     /* submitted in the current batch, not yet tracked */
-static window_t windows[16];
-static size_t nwindows;
 /* Tunables, read once at start (broker.*): see jobs.h. */
 static int64_t window_max, backoff_base_ms, backoff_cap_ms, ack_lease_ms, max_open;
 
+static void window_free(void **item)
+{
+    window_t *w = *item;
+    if (!w)
+        return;
+    zlistx_destroy(&w->ready);
+    free(w);
+    *item = NULL;
+}
+
 static window_t *window_of(const char *service)
 {
-    for (size_t i = 0; i < nwindows; i++)
-        if (strcmp(windows[i].name, service) == 0)
-            return &windows[i];
-    if (nwindows == sizeof windows / sizeof windows[0])
-        return &windows[0];
-    snprintf(windows[nwindows].name, sizeof windows[0].name, "%s", service);
-    return &windows[nwindows++];
+    window_t *w = zhashx_lookup(windows, service);
+    if (!w) {
+        w = calloc(1, sizeof *w);
+        snprintf(w->name, sizeof w->name, "%s", service);
+        w->ready = zlistx_new();
+        zhashx_insert(windows, service, w);
+    }
+    return w;
 }
 
 /* The job is no longer in flight (answered, refused as busy, or its attempt lapsed). */
 static void land(open_job_t *j)
 {
-    if (j->window)
+    if (j->in_flight)
         j->window->in_flight--;
-    j->window = NULL;
+    j->in_flight = false;
     j->acked_until = 0;
 }
 
@@ -93,6 +109,8 @@ static void open_job_free(void **item)
     if (!j)
         return;
     land(j);
+    if (j->ready)
+        zlistx_delete(j->window->ready, j->ready);
     zlistx_destroy(&j->waiters);   /* emptied by jobs_stop */
     json_decref(j->request);
     free(j);
@@ -107,6 +125,7 @@ static open_job_t *track(const char *uuid, const json_t *rec)
     snprintf(j->service, sizeof j->service, "%s", json_string_value(json_object_get(rec, "service")));
     j->deadline = json_integer_value(json_object_get(rec, "deadline"));
     j->api = zs_api_find(json_string_value(json_object_get(rec, "api")));
+    j->window = window_of(j->service);
     j->request = json_incref(json_object_get(rec, "request"));
     j->waiters = zlistx_new();
     zhashx_insert(open_jobs, j->uuid, j);
@@ -115,14 +134,9 @@ static open_job_t *track(const char *uuid, const json_t *rec)
 
 /* ---- dispatch ------------------------------------------------------------------------ */
 
-/* Sends the job when its service's window has room. */
-static void dispatch(zs_service_t *svc, open_job_t *j)
+/* Sends the job now (its window has room). */
+static void send_job(zs_service_t *svc, open_job_t *j)
 {
-    if (!j->api)
-        return;   /* an API this broker no longer knows: the job ends at its deadline */
-    window_t *w = window_of(j->service);
-    if (w->in_flight >= (size_t)window_max)
-        return;   /* sent when an answer frees a place (pump) */
     zs_msg_t m = {.kind = 'Q', .job = true, .deadline = j->deadline};
     snprintf(m.api, sizeof m.api, "%s", j->api->name);
     snprintf(m.id, sizeof m.id, "%s", j->uuid);
@@ -133,21 +147,47 @@ static void dispatch(zs_service_t *svc, open_job_t *j)
     if (zs_bus_send(zs_service_bus(svc), j->service, &m) != 0) {
         zs_log(ZS_DEBUG, j->uuid, "service %s unreachable, will re-dispatch", j->service);
     } else {
-        j->window = w;
-        w->in_flight++;
+        j->in_flight = true;
+        j->window->in_flight++;
     }
     zs_msg_clear(&m);
 }
 
-/* Sends what is due and fits the windows: jobs never sent, and jobs whose attempt lapsed
- * (no answer, no acknowledgement holding them) once their backoff is over. */
-static void pump(zs_service_t *svc)
+/* Sends the jobs waiting in w->ready while w has room. */
+static void fill(zs_service_t *svc, window_t *w)
+{
+    while (w->in_flight < (size_t)window_max && zlistx_size(w->ready)) {
+        open_job_t *j = zlistx_detach(w->ready, NULL);
+        j->ready = NULL;
+        send_job(svc, j);
+    }
+}
+
+/* The job is due to be sent: at once when its window has room, else it waits its turn. */
+static void dispatch(zs_service_t *svc, open_job_t *j)
+{
+    if (!j->api || j->in_flight || j->ready)
+        return;   /* no API of this broker's (the job ends at its deadline), or already on its way */
+    j->ready = zlistx_add_end(j->window->ready, j);
+    fill(svc, j->window);
+}
+
+/* Answers freed places: the waiting jobs of every service take them. */
+static void fill_all(zs_service_t *svc)
+{
+    for (window_t *w = zhashx_first(windows); w; w = zhashx_next(windows))
+        fill(svc, w);
+}
+
+/* Once a second: jobs whose attempt lapsed (no answer, no acknowledgement holding them) and
+ * jobs not in flight whose backoff is over are due again. */
+static void redispatch_due(zs_service_t *svc)
 {
     int64_t mono = zs_mono_ms();
     for (open_job_t *j = zhashx_first(open_jobs); j; j = zhashx_next(open_jobs)) {
-        if (j->window && mono >= j->next_at && mono >= j->acked_until)
+        if (j->in_flight && mono >= j->next_at && mono >= j->acked_until)
             land(j);   /* lost on the way, or its service died holding it */
-        if (!j->window && mono >= j->next_at)
+        if (!j->in_flight && !j->ready && mono >= j->next_at)
             dispatch(svc, j);
     }
 }
@@ -300,7 +340,7 @@ static void on_service_reply(zs_service_t *svc, void *sock)
         for (int i = 0; i < c.n; i++)
             zs_msg_clear(&c.replies[i]);
     } while (c.n == 256);
-    pump(svc);   /* answers freed places in the window */
+    fill_all(svc);
 }
 
 /* ---- handlers ------------------------------------------------------------------------ */
@@ -429,7 +469,7 @@ static void check_open_jobs(zs_service_t *svc)
     if (zlistx_size(late))
         zs_service_write(svc, expire_timed_out, late);
     zlistx_destroy(&late);
-    pump(svc);
+    redispatch_due(svc);
 }
 
 /* Finished results older than the TTL become tombstones; old tombstones go. */
@@ -532,6 +572,8 @@ int jobs_start(zs_service_t *svc)
     max_open = zs_config_int("broker.max-open-jobs", 10000);
     if (backoff_base_ms < 1)
         backoff_base_ms = 1;
+    windows = zhashx_new();
+    zhashx_set_destructor(windows, window_free);
     open_jobs = zhashx_new();
     zhashx_set_destructor(open_jobs, open_job_free);
     watch_services(svc);
@@ -551,4 +593,5 @@ void jobs_stop(zs_service_t *svc)
         }
     }
     zhashx_destroy(&open_jobs);
+    zhashx_destroy(&windows);
 }
