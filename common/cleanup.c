@@ -17,6 +17,8 @@ typedef struct {
 
 static json_t *handed_off;      /* keys whose cleanup went to svc-tags or svc-gc */
 static int64_t next_retry;      /* monotonic ms */
+static bool retrying;           /* a retry round is out on a pool thread */
+static json_t *in_flight;       /* uuid -> true while an attempt about it is out */
 
 static int64_t timeout_ms(void)
 {
@@ -29,10 +31,10 @@ static const char *error_details(const json_t *error)
     return d ? d : "unknown error";
 }
 
-/* Deletes the tags now, or hands the work to svc-gc. True when someone has it. */
-static bool attempt(zs_service_t *svc, const char *uuid, const char *type)
+/* Deletes the tags now, or hands the work to svc-gc. True when someone has it. On a pool
+ * thread (zs_service_remote). */
+static bool attempt(zs_bus_t *bus, const char *uuid, const char *type)
 {
-    zs_bus_t *bus = zs_service_bus(svc);
     json_t *error = NULL;
     json_t *res = zs_bus_request(bus, "tags", "DeleteResourceTags", NULL,
                                  json_pack("{s:s}", "resourceUuid", uuid), timeout_ms(), &error);
@@ -64,11 +66,59 @@ static bool attempt(zs_service_t *svc, const char *uuid, const char *type)
     return false;
 }
 
+/* Attempts on a pool thread: `todo` [{uuid, type}] in order, until one finds nobody to
+ * take it; `handed` collects the uuids someone took. */
+typedef struct {
+    json_t *todo, *handed;
+    bool retry;   /* the module's retry round (not an after-commit attempt) */
+} attempts_t;
+
+static void attempt_all(zs_bus_t *bus, void *arg)
+{
+    attempts_t *a = arg;
+    size_t i;
+    json_t *e;
+    json_array_foreach(a->todo, i, e) {
+        const char *uuid = json_string_value(json_object_get(e, "uuid"));
+        if (!attempt(bus, uuid, json_string_value(json_object_get(e, "type"))))
+            break;   /* both unreachable: the rest waits for the next round */
+        json_array_append_new(a->handed, json_string(uuid));
+    }
+}
+
+static void attempted(zs_service_t *svc, void *arg)
+{
+    attempts_t *a = arg;
+    size_t i;
+    json_t *e;
+    json_array_foreach(a->todo, i, e)
+        json_object_del(in_flight, json_string_value(json_object_get(e, "uuid")));
+    if (svc && handed_off)
+        json_array_extend(handed_off, a->handed);
+    if (svc && a->retry)
+        retrying = false;
+    json_decref(a->todo);
+    json_decref(a->handed);
+    free(a);
+}
+
+static void post_attempts(zs_service_t *svc, json_t *todo, bool retry)
+{
+    attempts_t *a = calloc(1, sizeof *a);
+    size_t i;
+    json_t *e;
+    json_array_foreach(todo, i, e)
+        json_object_set_new(in_flight, json_string_value(json_object_get(e, "uuid")), json_true());
+    a->todo = todo;
+    a->handed = json_array();
+    a->retry = retry;
+    zs_service_remote(svc, attempt_all, attempted, a);
+}
+
 static void after_commit(zs_service_t *svc, void *arg)
 {
     cleanup_t *c = arg;
-    if (attempt(svc, c->uuid, c->type) && handed_off)
-        json_array_append_new(handed_off, json_string(c->uuid));
+    post_attempts(svc, json_pack("[{s:s, s:s}]", "uuid", c->uuid, "type", c->type), false);
     free(c);
 }
 
@@ -136,20 +186,20 @@ static void retry(zs_service_t *svc)
         zs_store_kv_walk(zs_service_store(svc), txn, OUTBOX, NULL, 0, collect, list);
         mdb_txn_abort(txn);
     }
-    size_t i;
-    json_t *e;
-    json_array_foreach(list, i, e) {
-        const char *uuid = json_string_value(json_object_get(e, "uuid"));
-        if (!attempt(svc, uuid, json_string_value(json_object_get(e, "type"))))
-            break;   /* both unreachable: the rest waits for the next round */
-        json_array_append_new(handed_off, json_string(uuid));
+    for (size_t i = json_array_size(list); i-- > 0;)   /* being attempted already */
+        if (json_object_get(in_flight, json_string_value(json_object_get(json_array_get(list, i), "uuid"))))
+            json_array_remove(list, i);
+    if (!json_array_size(list)) {
+        json_decref(list);
+        return;
     }
-    json_decref(list);
+    retrying = true;
+    post_attempts(svc, list, true);
 }
 
 static void cleanup_tick(zs_service_t *svc)
 {
-    if (zs_mono_ms() >= next_retry)
+    if (!retrying && zs_mono_ms() >= next_retry)
         retry(svc);
     if (json_array_size(handed_off) == 0)
         return;
@@ -163,6 +213,7 @@ static int cleanup_start(zs_service_t *svc)
 {
     (void)svc;
     handed_off = json_array();
+    in_flight = json_object();
     /* What a previous run left is retried a moment after start, once the bus is up. */
     next_retry = zs_mono_ms() + 5000;
     return handed_off ? 0 : -1;
@@ -173,6 +224,8 @@ static void cleanup_stop(zs_service_t *svc)
     (void)svc;
     json_decref(handed_off);
     handed_off = NULL;
+    json_decref(in_flight);
+    in_flight = NULL;
 }
 
 static const char *const kv_dbs[] = {OUTBOX, NULL};

@@ -6,7 +6,7 @@
  *      database "cleanup-outbox", opened by zs_cleanup_module), so it is exactly as durable
  *      as the deletion itself;
  *   2. publishes "resource.deleted" {resourceUuid, resourceType} (for every subscriber);
- *   3. once the deletion has committed, asks svc-tags (DeleteResourceTags) with a short
+ *   3. once the deletion has committed, from a pool thread (zs_service_remote), asks svc-tags (DeleteResourceTags) with a short
  *      timeout (cleanup.timeout-ms, default 1000); when svc-tags cannot be reached, submits
  *      a GC job to svc-gc instead (EventBased on svc-tags coming back, retried every
  *      gc.interval meanwhile); when svc-gc cannot be reached either, logs an error and leaves

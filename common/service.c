@@ -1,5 +1,5 @@
 /* service.c — see service.h. */
-#include "service.h"
+#include "service_internal.h"
 #include "buskeys.h"
 #include "clock.h"
 #include "config.h"
@@ -17,37 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define JOBS_DB "executed-jobs"
-#define JOBS_TIME_DB "executed-jobs-by-time"
-#define JOB_MEMORY_MS (24LL * 3600 * 1000)   /* how long an executed job id is remembered */
-
-struct zs_service {
-    const zs_service_def_t *def;
-    zs_store_t *store;
-    zs_bus_t *bus, *node_bus;
-    zsock_t *router, *sub, *pub;
-    zpoller_t *poller;
-    struct watch { void *sock; void (*fn)(zs_service_t *, void *); } watches[32];
-    int nwatches;
-    struct after { void (*fn)(zs_service_t *, void *); void *arg; void (*drop)(void *); } *afters;
-    size_t nafters, cap_afters;
-    zframe_t *current_identity;   /* of the request being handled (for deferral) */
-    /* Requests taken off the ROUTER, waiting for a batch: a ring of at most qmax. Beyond it a
-     * request is refused at once (SYS.1010) instead of waiting in a queue that takes
-     * minutes to drain. queued_jobs holds the ids of the async jobs in it. */
-    struct queued { zframe_t *identity; zs_msg_t req; } *queue;
-    size_t qhead, qlen, qmax;
-    zhashx_t *queued_jobs;
-    zs_node_t *node;
-    void *data;
-    json_t *pending_events;   /* [[topic, body], ...] published after commit */
-};
-
-typedef struct {
-    zframe_t *identity;
-    zs_msg_t reply;
-} outgoing_t;
 
 static volatile sig_atomic_t stopping;
 
@@ -124,7 +93,6 @@ zs_deferred_t *zs_call_defer(zs_call_t *call)
     return d;
 }
 
-static void send_reply(zs_service_t *svc, zframe_t **identity, zs_msg_t *reply);
 
 void zs_deferred_answer(zs_service_t *svc, zs_deferred_t **d, bool ok, int status,
                         const char *api, json_t *body)
@@ -133,7 +101,7 @@ void zs_deferred_answer(zs_service_t *svc, zs_deferred_t **d, bool ok, int statu
     zs_msg_reply(&reply, &(*d)->req, ok, status, body);
     if (api)
         snprintf(reply.api, sizeof reply.api, "%s", api);
-    send_reply(svc, &(*d)->identity, &reply);
+    service_send_reply(svc, &(*d)->identity, &reply);
     free(*d);
     *d = NULL;
 }
@@ -222,14 +190,34 @@ int zs_call_attach_tags(zs_call_t *call, const char *uuid, const char *resource_
     json_t *user = json_object_get(call->req->body, "userTags");
     if (json_array_size(sys) == 0 && json_array_size(user) == 0)
         return 0;
-    json_t *body = json_pack("{s:s, s:s, s:O?, s:O?, s:s}", "resourceUuid", uuid, "resourceType",
+    /* Everything svc-tags would refuse is refused here, before the creation commits: once
+     * it has, the tags must go through. */
+    static const char *const lists[] = {"systemTags", "userTags"};
+    for (int k = 0; k < 2; k++) {
+        const json_t *list = k ? user : sys, *t;
+        size_t i;
+        json_array_foreach(list, i, t) {
+            const char *tag = json_string_value(t);
+            const char *why = tag ? zs_tag_refusal(tag) : "must be a string";
+            if (!why)
+                why = zs_resource_type_refusal(resource_type);
+            for (size_t j = 0; !why && k == 1 && j < i; j++)
+                if (json_equal(json_array_get(list, j), (json_t *)t))
+                    why = "is given twice";
+            if (why) {
+                zs_call_invalid(call, error, "%s[%zu] (%.80s): %s", lists[k], i, tag ? tag : "", why);
+                return -1;
+            }
+        }
+    }
+    json_t *body = json_pack("{s:s, s:s, s:O?, s:O?, s:s?}", "resourceUuid", uuid, "resourceType",
                              resource_type, "systemTags", sys, "userTags", user, "accountUuid",
                              zs_msg_account(call->req));
-    json_t *res = zs_bus_request(call->svc->bus, "tags", "AttachTags", call->req->caller, body,
-                                 10000, error);
-    if (!res)
+    int rc = zs_call_send_after_commit(call, "tags", "AttachTags", body);
+    if (rc != 0) {
+        zs_call_store_fail(call, error, rc);
         return -1;
-    json_decref(res);
+    }
     return 0;
 }
 
@@ -247,12 +235,14 @@ static json_t *resolve_tags(void *ctx, const char *tag_type, const char *op, con
     zs_service_t *svc = call->svc;
     if (svc->def->tag_resources)
         return svc->def->tag_resources(svc, tag_type, op, value, error);
-    json_t *res = zs_bus_request(svc->bus, "tags", "TagResources", NULL,
+    json_t *res = zs_call_remote(call, "tags", "TagResources", NULL,
                                  json_pack("{s:s, s:s, s:s}", "type", tag_type, "op", op,
                                            "value", value), 10000, error);
     json_t *uuids = json_incref(json_object_get(res, "uuids"));
     json_decref(res);
-    if (!uuids && !*error)
+    if (!uuids && !res)
+        return NULL;   /* *error: the marker (asked), or the tag service's error */
+    if (!uuids)
         *error = zs_error(ZS_SYS_FAILED, "the tag service answered without uuids");
     return uuids;
 }
@@ -272,13 +262,15 @@ static json_t *resolve_join(void *ctx, const zs_join_t *join, const char *condit
      * the loop thread would wait for ourselves. */
     if (strcmp(res->service, call->svc->def->name) == 0)
         return local_values(call, res, condition, join->remote, error);
-    json_t *res_body = zs_bus_request(call->svc->bus, res->service, "QueryValues", call->req->caller,
+    json_t *res_body = zs_call_remote(call, res->service, "QueryValues", call->req->caller,
                                       json_pack("{s:s, s:s, s:s}", "resource", res->name,
                                                 "condition", condition, "field", join->remote),
                                       10000, error);
     json_t *values = json_incref(json_object_get(res_body, "values"));
     json_decref(res_body);
-    if (!values && !*error)
+    if (!values && !res_body)
+        return NULL;   /* *error: the marker (asked), or the other service's error */
+    if (!values)
         *error = zs_error(ZS_SYS_FAILED, "service %s answered without values", res->service);
     return values;
 }
@@ -532,13 +524,20 @@ static bool needs_write(const zs_msg_t *m)
     return m->job || (api && (api->flags & (ZS_API_ASYNC | ZS_API_WRITES)));
 }
 
-/* Handles one request; returns false when the handler deferred its answer (no reply). */
-static bool handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const zs_msg_t *req,
-                   zs_msg_t *reply)
+typedef enum {
+    ANSWERED,   /* *reply is set (and *held: outbox keys the reply waits for, or NULL) */
+    DEFERRED,   /* the handler answers later (zs_call_defer) */
+    AWAY,       /* rolled back; it runs again once *asks (other services) are answered */
+} outcome_t;
+
+/* Handles one request taken from the queue. */
+static outcome_t handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const struct queued *q,
+                        zs_msg_t *reply, json_t **asks, json_t **held)
 {
+    const zs_msg_t *req = &q->req;
     const zs_api_t *api = zs_api_find(req->api);
     json_t *error = NULL, *result = NULL;
-    zs_call_t call = {svc, api, req, batch_txn, 0, NULL};
+    zs_call_t call = {.svc = svc, .api = api, .req = req, .txn = batch_txn, .memo = q->memo};
 
     if (req->job && write) {
         json_t *known = remembered(svc, batch_txn, req->id);
@@ -548,7 +547,7 @@ static bool handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const zs_m
                          json_incref(json_object_get(known, "body")));
             json_decref(known);
             zs_log(ZS_INFO, req->id, "%s: already executed, answering the stored outcome", req->api);
-            return true;
+            return ANSWERED;
         }
     }
     zs_log(ZS_DEBUG, req->id, "handling %s", req->api);
@@ -576,7 +575,7 @@ static bool handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const zs_m
             if (result == zs_call_deferred()) {
                 if (write)
                     mdb_txn_commit(child);
-                return false;
+                return DEFERRED;
             }
             if (!result && !error)
                 error = zs_error(ZS_SYS_INTERNAL, "%s failed without saying why", api->name);
@@ -594,6 +593,21 @@ static bool handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const zs_m
             if (!result)
                 while (json_array_size(svc->pending_events) > events_before)
                     json_array_remove(svc->pending_events, json_array_size(svc->pending_events) - 1);
+            if (!result && zs_call_is_pending(error)) {
+                json_decref(error);
+                if (json_array_size(call.asks) && q->rounds < ZS_CALL_REMOTE_ROUNDS) {
+                    *asks = call.asks;
+                    json_decref(call.held);
+                    return AWAY;
+                }
+                error = zs_error(ZS_SYS_FAILED, "%s needed more answers of other services than the "
+                                 "%d rounds a request may take", api->name, ZS_CALL_REMOTE_ROUNDS);
+            }
+            json_decref(call.asks);
+            if (result)
+                *held = call.held;
+            else
+                json_decref(call.held);
         }
     }
     if (result)
@@ -604,11 +618,10 @@ static bool handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const zs_m
         snprintf(reply->api, sizeof reply->api, "%s", call.reply_api);
     if (req->job && write)
         remember(svc, batch_txn, reply);
-    return true;
+    return ANSWERED;
 }
 
-/* Sends a reply to the peer `identity` (consumed) and clears it. */
-static void send_reply(zs_service_t *svc, zframe_t **identity, zs_msg_t *reply)
+void service_send_reply(zs_service_t *svc, zframe_t **identity, zs_msg_t *reply)
 {
     char *buf;
     size_t len;
@@ -649,7 +662,7 @@ static void send_note(zs_service_t *svc, zframe_t *identity, const zs_msg_t *req
     zs_msg_reply(&note, req, ok, status, body);
     note.kind = kind;
     zframe_t *id = zframe_dup(identity);
-    send_reply(svc, &id, &note);
+    service_send_reply(svc, &id, &note);
 }
 
 /* Takes what waits on the ROUTER into the queue: an async job is acknowledged at once (the
@@ -670,40 +683,39 @@ static void intake(zs_service_t *svc)
             send_note(svc, id, &m, true, 0, NULL, 'A');
             zs_msg_clear(&m);
             zframe_destroy(&id);
-        } else if (svc->qlen == svc->qmax) {
+        } else if (svc->qlen + svc->away >= svc->qmax) {
             zs_msg_t busy;
             zs_msg_reply(&busy, &m, false, 503,
                          zs_error(ZS_SYS_BUSY, "service %s is busy (%zu requests waiting); retry later",
                                   svc->def->name, svc->qlen));
-            send_reply(svc, &id, &busy);
+            service_send_reply(svc, &id, &busy);
             zs_msg_clear(&m);
         } else {
             if (m.job) {
                 zhashx_insert(svc->queued_jobs, m.id, svc);
                 send_note(svc, id, &m, true, 0, NULL, 'A');
             }
-            struct queued *q = &svc->queue[(svc->qhead + svc->qlen++) % svc->qmax];
-            q->identity = id;
-            q->req = m;
+            svc->queue[(svc->qhead + svc->qlen++) % svc->qmax] = (struct queued){.identity = id, .req = m};
         }
     }
 }
 
 static void run_batch(zs_service_t *svc)
 {
-    static zs_msg_t reqs[ZS_SERVICE_BATCH];
+    static struct queued taken[ZS_SERVICE_BATCH];
     static outgoing_t out[ZS_SERVICE_BATCH];
+    static json_t *held[ZS_SERVICE_BATCH];
     int n = 0;
     bool write = false;
     while (n < ZS_SERVICE_BATCH && svc->qlen) {
-        struct queued *q = &svc->queue[svc->qhead];
+        taken[n] = svc->queue[svc->qhead];
         svc->qhead = (svc->qhead + 1) % svc->qmax;
         svc->qlen--;
-        reqs[n] = q->req;
-        out[n].identity = q->identity;
-        if (reqs[n].job)
-            zhashx_delete(svc->queued_jobs, reqs[n].id);
-        write |= needs_write(&reqs[n]);
+        out[n].identity = taken[n].identity;
+        held[n] = NULL;
+        if (taken[n].req.job)
+            zhashx_delete(svc->queued_jobs, taken[n].req.id);
+        write |= needs_write(&taken[n].req);
         n++;
     }
     if (n == 0)
@@ -716,15 +728,27 @@ static void run_batch(zs_service_t *svc)
     if (write_delay_us < 0)
         write_delay_us = zs_config_int("fault.write-delay-us", 0);
     for (int i = 0; i < n; i++) {
-        if (write_delay_us > 0 && needs_write(&reqs[i]))
+        zs_msg_t *req = &taken[i].req;
+        if (write_delay_us > 0 && needs_write(req))
             usleep((useconds_t)write_delay_us);
         svc->current_identity = out[i].identity;
-        if (rc == 0) {
-            if (!handle(svc, txn, write, &reqs[i], &out[i].reply))
-                zframe_destroy(&out[i].identity);   /* deferred: the token holds a copy */
-        } else
-            zs_msg_reply(&out[i].reply, &reqs[i], false, 500,
+        if (rc != 0) {
+            zs_msg_reply(&out[i].reply, req, false, 500,
                          zs_error(ZS_SYS_INTERNAL, "store: %s", zs_store_strerror(rc)));
+            continue;
+        }
+        json_t *asks = NULL;
+        switch (handle(svc, txn, write, &taken[i], &out[i].reply, &asks, &held[i])) {
+        case ANSWERED:
+            break;
+        case DEFERRED:
+            zframe_destroy(&out[i].identity);   /* the token holds a copy */
+            break;
+        case AWAY:   /* the pool takes the request (identity, message, memo) */
+            service_send_away(svc, &taken[i], asks);
+            out[i].identity = NULL;
+            break;
+        }
     }
     if (rc == 0) {
         rc = write ? commit_batch(txn) : (mdb_txn_abort(txn), 0);
@@ -734,15 +758,19 @@ static void run_batch(zs_service_t *svc)
                 if (!out[i].identity)
                     continue;
                 zs_msg_clear(&out[i].reply);
-                zs_msg_reply(&out[i].reply, &reqs[i], false, 500,
+                zs_msg_reply(&out[i].reply, &taken[i].req, false, 500,
                              zs_error(ZS_SYS_INTERNAL, "store commit failed: %s", zs_store_strerror(rc)));
             }
         }
     }
     for (int i = 0; i < n; i++) {
-        if (out[i].identity)
-            send_reply(svc, &out[i].identity, &out[i].reply);
-        zs_msg_clear(&reqs[i]);
+        if (out[i].identity && held[i] && rc == 0)
+            service_hold_reply(svc, held[i], &out[i].identity, &out[i].reply);
+        else if (out[i].identity)
+            service_send_reply(svc, &out[i].identity, &out[i].reply);
+        json_decref(held[i]);
+        zs_msg_clear(&taken[i].req);   /* cleared by service_send_away when it went away */
+        json_decref(taken[i].memo);
     }
     flush_events(svc, rc == 0);
 }
@@ -786,7 +814,7 @@ static int setup(zs_service_t *svc, const char *bind)
     svc->store = zs_store_open(dir, resources, svc->def->schema_version, 0);
     if (!svc->store)
         return -1;
-    static const char *const builtin_dbs[] = {JOBS_DB, JOBS_TIME_DB, NULL};
+    static const char *const builtin_dbs[] = {JOBS_DB, JOBS_TIME_DB, OUTBOX_DB, NULL};
     for (const char *const *d = builtin_dbs; *d; d++)
         if (zs_store_kv_open(svc->store, *d) != 0)
             return -1;
@@ -826,6 +854,8 @@ static int setup(zs_service_t *svc, const char *bind)
         zpoller_add(svc->poller, svc->sub);
     svc->node_bus = zs_bus_new();
     svc->node = zs_node_new(svc->def->name, svc->node_bus);
+    if (service_remote_start(svc) != 0)
+        return -1;
     FOREACH_MODULE(svc, m)
         if (m->start && m->start(svc) != 0) {
             zs_errorf("module %s failed to start", m->name);
@@ -859,6 +889,7 @@ static void loop(zs_service_t *svc)
         if (zs_mono_ms() >= next_tick) {
             next_tick = zs_mono_ms() + 1000;
             zs_node_tick(svc->node);
+            service_remote_tick(svc);
             FOREACH_MODULE(svc, m)
                 if (m->tick)
                     m->tick(svc);
@@ -894,6 +925,8 @@ int zs_service_main(const zs_service_def_t *def, int argc, char **argv)
         loop(&svc);
         zs_info("%s stopping", process);
     }
+    /* The pool first: tasks still out end (done with no service) while modules are alive. */
+    service_remote_stop(&svc);
     if (svc.store)
         FOREACH_MODULE(&svc, m)
             if (m->stop)
@@ -906,6 +939,7 @@ int zs_service_main(const zs_service_def_t *def, int argc, char **argv)
     for (; svc.qlen; svc.qlen--, svc.qhead = (svc.qhead + 1) % svc.qmax) {
         zframe_destroy(&svc.queue[svc.qhead].identity);
         zs_msg_clear(&svc.queue[svc.qhead].req);
+        json_decref(svc.queue[svc.qhead].memo);
     }
     free(svc.queue);
     zhashx_destroy(&svc.queued_jobs);

@@ -49,6 +49,10 @@ typedef struct {
     MDB_txn *txn;          /* this request's transaction (nested write, or the batch's read) */
     int status;            /* HTTP status hint of the reply; 0 = the default (200 / 503) */
     const char *reply_api; /* the reply concerns this API (for its schema); NULL: call->api */
+    /* The runtime's own (zs_call_remote, zs_call_send_after_commit); handlers leave them: */
+    json_t *memo;          /* other services' answers gathered for this request, or NULL */
+    json_t *asks;          /* questions of this run that memo could not answer, or NULL */
+    json_t *held;          /* outbox keys whose first attempt the reply waits for, or NULL */
 } zs_call_t;
 
 /* A handler returns the result body (new reference) on success, or NULL with *error set to
@@ -96,7 +100,8 @@ int zs_service_main(const zs_service_def_t *def, int argc, char **argv);
 zs_store_t *zs_service_store(zs_service_t *svc);
 /* The service's name ("tags"). Borrowed. */
 const char *zs_service_name(const zs_service_t *svc);
-/* The loop thread's bus client, for calls to other services. */
+/* The loop thread's bus client, for sends that do not wait for an answer (zs_bus_send);
+ * calls that wait go through zs_call_remote or zs_service_remote (the rule below). */
 zs_bus_t *zs_service_bus(zs_service_t *svc);
 /* This process's management node uuid. Borrowed. */
 const char *zs_service_node(zs_service_t *svc);
@@ -147,12 +152,57 @@ json_t *zs_service_query(zs_call_t *call, const zs_resource_t *res, const char *
  * fresh one. Writes it into out and returns 0, or -1 with *error. */
 int zs_call_new_uuid(zs_call_t *call, const char *collection, char out[33], json_t **error);
 
-/* Attaches the request's systemTags/userTags (if any) to the new resource, through svc-tags
- * (bus-only AttachTags, no existence check: the resource is not committed yet). Returns 0,
- * or -1 with *error when the tags are refused or svc-tags is unreachable (the handler then
+/* Attaches the request's systemTags/userTags (if any) to the new resource. The tags are
+ * checked here (format, resource type, a user tag given twice: 400 SYS.1007), then sent to
+ * svc-tags (bus-only AttachTags) with zs_call_send_after_commit, so they are attached exactly
+ * once if and only if the creation commits. Returns 0, or -1 with *error (the handler then
  * fails, so the creation rolls back). */
 int zs_call_attach_tags(zs_call_t *call, const char *uuid, const char *resource_type,
                         json_t **error);
+
+/* ---- Other services: never from the loop thread ---------------------------------------
+ * THE RULE: handlers, ticks, on_event and after-commit functions run on the loop thread
+ * while it holds a batch (or between batches); none of them may wait on another service
+ * (no zs_bus_call / zs_bus_request on zs_service_bus). A slow or stopped peer would stall
+ * every request of the batch and every batch after it, and two services asking each other
+ * would wait on each other until both time out. Three ways instead: */
+
+/* 1. A handler that needs another service's answer (does the resource exist? may this run?)
+ * asks with zs_call_remote. When this run of the request already has the answer it is
+ * returned at once. Otherwise the call returns NULL with *error set to a marker: the handler
+ * returns it as its error (releasing what it holds), the runtime rolls the request back,
+ * makes the call from a pool thread outside any batch (zs_service_remote), and runs the
+ * request again from the start with the answer at hand. A handler may ask several questions
+ * (each first asking costs one round; at most ZS_CALL_REMOTE_ROUNDS rounds, then the
+ * request fails SYS.1006). The answers are what the other service said before this run:
+ * like any read of another service, they may be stale by the time the batch commits.
+ * Returns the result body (new reference), or NULL with *error (new reference): the marker,
+ * or the other service's error / SYS.1001 when it did not answer within timeout_ms.
+ * `caller` is borrowed (may be NULL), `body` is stolen. */
+#define ZS_CALL_REMOTE_ROUNDS 8
+json_t *zs_call_remote(zs_call_t *call, const char *service, const char *api,
+                       const json_t *caller, json_t *body, int64_t timeout_ms, json_t **error);
+/* True when `error` is zs_call_remote's marker: a handler asking several questions in a loop
+ * may go on asking the others (one round for all) and return the marker at the end. */
+bool zs_call_is_pending(const json_t *error);
+
+/* 2. A request that must change another service when, and only when, it commits (tags of a
+ * new resource) calls zs_call_send_after_commit: `api` with `body` (stolen) is recorded in
+ * the request's transaction (the service's "outbox" database) and, once the batch has
+ * committed, sent to `service` as a job whose id is the record's, from a pool thread, again
+ * after a failure (every outbox.retry seconds, default 10, also after a restart) until the
+ * service answers; the receiver executes a job id at most once. The request's reply waits
+ * for the first attempt (at most outbox.hold-ms, default 5000), so a client that reads
+ * right after the answer sees the change. Returns 0 or an LMDB code. */
+int zs_call_send_after_commit(zs_call_t *call, const char *service, const char *api, json_t *body);
+
+/* 3. Outside handlers (tick, on_event, after commit): work(bus, arg) runs on one of the
+ * service's pool threads (service.remote-threads, default 4) with that thread's own bus
+ * client, and may wait on other services; then done(svc, arg) runs on the loop thread and
+ * releases arg. When the service stops first, done(NULL, arg) only releases it. work must
+ * touch nothing but arg and its bus. Loop thread only. */
+void zs_service_remote(zs_service_t *svc, void (*work)(zs_bus_t *bus, void *arg),
+                       void (*done)(zs_service_t *svc, void *arg), void *arg);
 
 /* Helpers for handlers. */
 /* The string parameter `name` of the request, or NULL. Borrowed. */

@@ -86,7 +86,7 @@ static int usage(zs_call_t *call, usage_t *u)
 static int license_allows(zs_call_t *call, const char *api, json_int_t hosts, json_int_t cpus,
                           json_t **error)
 {
-    json_t *res = zs_bus_request(zs_service_bus(call->svc), "license", "CheckLicense", call->req->caller,
+    json_t *res = zs_call_remote(call, "license", "CheckLicense", call->req->caller,
                                  json_pack("{s:s, s:I, s:I}", "api", api, "hosts", hosts, "cpus", cpus),
                                  10000, error);
     json_decref(res);

@@ -76,18 +76,28 @@ static int64_t dead_after_ms(void)
 
 /* A role is alive when it answers: services are pinged over the bus (a fresh heartbeat of a
  * process that just died would lie); the core is answering this very call; gateways, which
- * have no bus endpoint, count when one heartbeated recently. */
-static bool role_alive(zs_call_t *call, const char *role)
+ * have no bus endpoint, count when one heartbeated recently. Returns 1 alive, 0 not, -1 when
+ * the ping's answer is not at hand yet (*marker holds zs_call_remote's marker). */
+static int role_alive(zs_call_t *call, const char *role, json_t **marker)
 {
     if (strcmp(role, "core") == 0)
-        return true;
+        return 1;
     if (strcmp(role, "gateway") != 0) {
         json_t *error = NULL;
-        json_t *pong = zs_bus_request(zs_service_bus(call->svc), role, "Ping", NULL, json_object(),
+        json_t *pong = zs_call_remote(call, role, "Ping", NULL, json_object(),
                                       zs_config_int("core.ready-ping-ms", 250), &error);
-        json_decref(error);
         json_decref(pong);
-        return pong != NULL;
+        if (pong)
+            return 1;
+        if (!zs_call_is_pending(error)) {
+            json_decref(error);
+            return 0;
+        }
+        if (*marker)
+            json_decref(error);
+        else
+            *marker = error;
+        return -1;
     }
     zs_store_t *store = zs_service_store(call->svc);
     json_t *r = json_string(role);
@@ -117,11 +127,16 @@ static json_t *nodes_ready(zs_call_t *call, json_t **error)
             return zs_call_fail(call, error, ZS_SYS_NOT_FOUND, "management node[%s] is not known", wanted);
     }
     char roles[512], missing[512] = "";
+    json_t *marker = NULL;   /* every role is pinged in one round */
     snprintf(roles, sizeof roles, "%s", zs_config_get("core.ready-roles", "broker,core,tags"));
     for (char *save, *r = strtok_r(roles, ",", &save); r; r = strtok_r(NULL, ",", &save))
-        if (!role_alive(call, r))
+        if (role_alive(call, r, &marker) == 0)
             snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
                      *missing ? ", " : "", r);
+    if (marker) {
+        *error = marker;
+        return NULL;
+    }
     if (*missing)
         return zs_call_fail(call, error, ZS_SYS_FAILED, "not ready: no live %s", missing);
     return json_pack("{s:s}", "managementNodeId", wanted ? wanted : zs_service_node(call->svc));

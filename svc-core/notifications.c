@@ -36,6 +36,7 @@
 extern const zs_resource_t zs_res_notification;   /* common/apis_core.c */
 
 static int64_t next_sweep, next_webhook_try;   /* monotonic ms */
+static bool handing;   /* a hand-off to the broker is out on a pool thread */
 
 /* ---- from events --------------------------------------------------------------------- */
 
@@ -314,21 +315,70 @@ static int clear_pending(zs_service_t *svc, MDB_txn *txn, void *arg)
     return 0;
 }
 
-/* Hands notifications with webhookPending to the broker's outbox, a few per tick. */
+/* A hand-off of notifications to the broker's outbox: `bodies` go out on a pool thread;
+ * `done` lists the uuids the broker took. */
+typedef struct {
+    json_t *bodies;   /* [EnqueueWebhook body] */
+    json_t *done;     /* [notification uuid] */
+    bool refused;     /* the broker did not take one: wait before trying again */
+} handoff_t;
+
+static void enqueue_webhooks(zs_bus_t *bus, void *arg)
+{
+    handoff_t *h = arg;
+    size_t i;
+    json_t *body;
+    json_array_foreach(h->bodies, i, body) {
+        json_t *error = NULL;
+        json_t *res = zs_bus_request(bus, "broker", "EnqueueWebhook", NULL, json_incref(body), 2000, &error);
+        if (!res) {
+            zs_warn("notification webhook: the broker did not take notification %s (%s); retrying",
+                    json_string_value(json_object_get(body, "jobUuid")),
+                    json_string_value(json_object_get(error, "details")));
+            json_decref(error);
+            h->refused = true;
+            break;
+        }
+        json_decref(res);
+        json_array_append(h->done, json_object_get(body, "jobUuid"));
+    }
+}
+
+static void webhooks_handed(zs_service_t *svc, void *arg)
+{
+    handoff_t *h = arg;
+    if (svc) {
+        handing = false;
+        if (h->refused)
+            next_webhook_try = zs_mono_ms() + 5000;
+        int rc = json_array_size(h->done) ? zs_service_write(svc, clear_pending, h->done) : 0;
+        if (rc != 0)
+            zs_errorf("notification webhook: cannot record the hand-off: %s", zs_store_strerror(rc));
+    }
+    json_decref(h->bodies);
+    json_decref(h->done);
+    free(h);
+}
+
+/* Hands notifications with webhookPending to the broker's outbox, a few per tick, from a
+ * pool thread (the loop never waits on the broker). */
 static void hand_webhooks(zs_service_t *svc)
 {
     const char *url = zs_config_get("notification.webhook-url", NULL);
-    if (!url || !*url || zs_mono_ms() < next_webhook_try)
+    if (!url || !*url || handing || zs_mono_ms() < next_webhook_try)
         return;
     zs_store_t *store = zs_service_store(svc);
     MDB_txn *txn;
     if (zs_store_begin(store, NULL, false, &txn) != 0)
         return;
-    json_t *pending = json_array(), *recs = json_array();
+    json_t *pending = json_array();
     unsigned char key[8];
     int klen = zs_store_index_key(ZS_FT_BOOL, json_true(), key, sizeof key);
     zs_store_index_walk(store, txn, NOTES, "webhookPending", key, (size_t)klen, true, key,
                         (size_t)klen, true, NULL, 0, collect, pending);
+    handoff_t *h = calloc(1, sizeof *h);
+    h->bodies = json_array();
+    h->done = json_array();
     size_t i;
     json_t *u;
     json_array_foreach(pending, i, u) {
@@ -336,36 +386,20 @@ static void hand_webhooks(zs_service_t *svc)
             break;
         json_t *rec = zs_store_get(store, txn, NOTES, json_string_value(u));
         if (rec)
-            json_array_append_new(recs, rec);
+            json_array_append_new(h->bodies,
+                                  json_pack("{s:s, s:{s:o}, s:O}", "url", url, "body", "inventory",
+                                            zs_resource_render(&zs_res_notification, rec, NULL),
+                                            "jobUuid", json_object_get(rec, "uuid")));
+        json_decref(rec);
     }
     mdb_txn_abort(txn);
-    json_t *done = json_array(), *rec;
-    json_array_foreach(recs, i, rec) {
-        json_t *error = NULL;
-        json_t *body = json_pack("{s:s, s:{s:o}, s:O}", "url", url, "body", "inventory",
-                                 zs_resource_render(&zs_res_notification, rec, NULL), "jobUuid",
-                                 json_object_get(rec, "uuid"));
-        json_t *res = zs_bus_request(zs_service_bus(svc), "broker", "EnqueueWebhook", NULL, body,
-                                     2000, &error);
-        if (!res) {
-            zs_warn("notification webhook: the broker did not take notification %s (%s); retrying",
-                    json_string_value(json_object_get(rec, "uuid")),
-                    json_string_value(json_object_get(error, "details")));
-            json_decref(error);
-            next_webhook_try = zs_mono_ms() + 5000;
-            break;
-        }
-        json_decref(res);
-        json_array_append(done, json_object_get(rec, "uuid"));
-    }
-    if (json_array_size(done)) {
-        int rc = zs_service_write(svc, clear_pending, done);
-        if (rc != 0)
-            zs_errorf("notification webhook: cannot record the hand-off: %s", zs_store_strerror(rc));
-    }
-    json_decref(done);
-    json_decref(recs);
     json_decref(pending);
+    if (!json_array_size(h->bodies)) {
+        webhooks_handed(NULL, h);
+        return;
+    }
+    handing = true;
+    zs_service_remote(svc, enqueue_webhooks, webhooks_handed, h);
 }
 
 static void notes_tick(zs_service_t *svc)

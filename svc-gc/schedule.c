@@ -265,7 +265,7 @@ static void on_runner(zs_service_t *svc, void *sock)
 
 typedef struct {
     const char *dead;   /* adopt the jobs of this node... */
-    json_t *live;       /* ...or of every node not in this array of live gc node uuids */
+    const json_t *live; /* ...or of every node not in this array of live gc node uuids */
     int adopted;
 } adopt_t;
 
@@ -317,33 +317,43 @@ static int adopt_in(zs_service_t *svc, MDB_txn *txn, void *arg)
     return a->adopted ? 0 : NOTHING;
 }
 
-static void adopt(zs_service_t *svc, const char *dead)
+/* Adopts the open jobs of node `dead`, or with dead NULL those of every node not in
+ * `live` (the gc nodes svc-core knows). Loop thread. */
+static void adopt(zs_service_t *svc, const char *dead, const json_t *live)
 {
-    adopt_t a = {dead, NULL, 0};
-    if (!dead) {
-        json_t *error = NULL;
-        json_t *res = zs_bus_request(zs_service_bus(svc), "core", "QueryValues", NULL,
-                                     json_pack("{s:s, s:s, s:s}", "resource", "ManagementNode",
-                                               "condition", "role=gc", "field", "uuid"),
-                                     2000, &error);
-        a.live = json_incref(json_object_get(res, "values"));
-        json_decref(res);
-        if (!json_is_array(a.live)) {
-            zs_debug("gc: cannot list the live gc nodes yet: %s",
-                     json_string_value(json_object_get(error, "details")));
-            json_decref(error);
-            json_decref(a.live);
-            next_adopt = zs_mono_ms() + 2000;
-            return;
-        }
-    }
+    adopt_t a = {dead, live, 0};
     next_adopt = zs_mono_ms() + zs_config_int("gc.adopt-interval", 30) * 1000;
     int rc = zs_service_write(svc, adopt_in, &a);
     if (rc != 0 && rc != NOTHING)
         zs_errorf("gc: adopting orphaned jobs failed: %s", zs_store_strerror(rc));
     else if (a.adopted)
         zs_info("gc: adopted %d job(s) of %s", a.adopted, dead ? dead : "gc nodes that are gone");
-    json_decref(a.live);
+}
+
+/* The live gc nodes, asked of svc-core from a pool thread: arg is a json array filled with
+ * {"values": [...]} or {"error": ...}. */
+static void ask_live_nodes(zs_bus_t *bus, void *arg)
+{
+    json_t *error = NULL;
+    json_t *res = zs_bus_request(bus, "core", "QueryValues", NULL,
+                                 json_pack("{s:s, s:s, s:s}", "resource", "ManagementNode",
+                                           "condition", "role=gc", "field", "uuid"),
+                                 2000, &error);
+    json_array_append_new(arg, res ? res : json_pack("{s:o}", "error", error));
+}
+
+static void live_nodes_known(zs_service_t *svc, void *arg)
+{
+    json_t *answer = json_array_get(arg, 0);
+    const json_t *live = json_object_get(answer, "values");
+    if (svc && json_is_array(live)) {
+        adopt(svc, NULL, live);
+    } else if (svc) {
+        zs_debug("gc: cannot list the live gc nodes yet: %s",
+                 json_string_value(json_object_get(json_object_get(answer, "error"), "details")));
+        next_adopt = zs_mono_ms() + 2000;
+    }
+    json_decref(arg);
 }
 
 /* ---- EventBased triggers ------------------------------------------------------------- */
@@ -397,7 +407,7 @@ void sched_event(zs_service_t *svc, const char *topic, json_t *body)
     const char *role = str(body, "role"), *uuid = str(body, "uuid");
     if ((strcmp(topic, "node.dead") == 0 || strcmp(topic, "node.left") == 0) &&
         strcmp(role, "gc") == 0 && *uuid && strcmp(uuid, zs_service_node(svc)) != 0)
-        adopt(svc, uuid);
+        adopt(svc, uuid, NULL);
     fire_t f = {topic, body, 0};
     if (zs_service_write(svc, fire_in, &f) == 0 && f.fired) {
         zs_info("gc: %s (%s) triggered %d job(s)", topic, role, f.fired);
@@ -458,7 +468,9 @@ void sched_stop(zs_service_t *svc)
 
 void sched_tick(zs_service_t *svc)
 {
-    if (zs_mono_ms() >= next_adopt)
-        adopt(svc, NULL);
+    if (zs_mono_ms() >= next_adopt) {
+        next_adopt = INT64_MAX;   /* until the answer comes back */
+        zs_service_remote(svc, ask_live_nodes, live_nodes_known, json_array());
+    }
     run_due(svc);
 }

@@ -39,8 +39,9 @@ static struct {
     char endpoint[64];
     char lock_dir[1024];
     int lock_fd;
-    json_t *dead_nodes;            /* uuid -> true, from events */
+    json_t *dead_nodes;            /* uuid -> true, from events and svc-core's answers */
     int64_t next_remote_check;     /* monotonic ms */
+    bool asking;                   /* a question to svc-core about owners is out */
     char last_default[32];         /* default backup names handed out this second */
     int same_second;
 } R = {.lock_fd = -1};
@@ -241,16 +242,27 @@ void runner_cancel(zs_service_t *svc, const char *uuid)
         atomic_store(&w->cancel, true);
 }
 
-static void finish_after_commit(zs_service_t *svc, void *arg)
+/* On a pool thread. */
+static void finish_progress(zs_bus_t *bus, void *arg)
 {
     json_t *error = NULL;
-    json_t *res = zs_bus_request(zs_service_bus(svc), "core", "FinishProgress", NULL,
+    json_t *res = zs_bus_request(bus, "core", "FinishProgress", NULL,
                                  json_pack("{s:s}", "apiId", (char *)arg), 2000, &error);
     if (!res)
         zs_log(ZS_WARN, arg, "progress not closed: %s", json_string_value(json_object_get(error, "details")));
     json_decref(res);
     json_decref(error);
+}
+
+static void free_after_remote(zs_service_t *svc, void *arg)
+{
+    (void)svc;
     free(arg);
+}
+
+static void finish_after_commit(zs_service_t *svc, void *arg)
+{
+    zs_service_remote(svc, finish_progress, free_after_remote, arg);
 }
 
 void runner_finish_progress(zs_service_t *svc, const char *api_id)
@@ -411,28 +423,41 @@ static bool has_lock_file(const char *owner)
     return access(path, F_OK) == 0;
 }
 
-/* Is the remote node `owner` gone? Events first, else ask svc-core (rate-limited). */
-static bool remote_dead(zs_service_t *svc, const char *owner, bool may_ask)
+/* On a pool thread: which of the owners (an object whose keys are node uuids) svc-core no
+ * longer knows; their values become true. */
+static void ask_owners(zs_bus_t *bus, void *arg)
 {
-    if (json_object_get(R.dead_nodes, owner))
-        return true;
-    if (!may_ask)
-        return false;
-    json_t *error = NULL;
-    json_t *res = zs_bus_request(zs_service_bus(svc), "core", "Exists", NULL,
-                                 json_pack("{s:s, s:s}", "resource", "ManagementNode", "uuid", owner),
-                                 2000, &error);
-    bool dead = res && json_is_false(json_object_get(res, "exists"));
-    json_decref(res);
-    json_decref(error);
-    return dead;
+    const char *owner;
+    json_t *v;
+    json_object_foreach((json_t *)arg, owner, v) {
+        json_t *error = NULL;
+        json_t *res = zs_bus_request(bus, "core", "Exists", NULL,
+                                     json_pack("{s:s, s:s}", "resource", "ManagementNode", "uuid", owner),
+                                     2000, &error);
+        if (res && json_is_false(json_object_get(res, "exists")))
+            json_object_set(arg, owner, json_true());
+        json_decref(res);
+        json_decref(error);
+    }
+}
+
+/* On the loop: the answers join what the events said (adopted at the next tick). */
+static void owners_answered(zs_service_t *svc, void *arg)
+{
+    const char *owner;
+    json_t *v;
+    if (svc) {
+        R.asking = false;
+        json_object_foreach((json_t *)arg, owner, v)
+            if (json_is_true(v) && R.dead_nodes)
+                json_object_set_new(R.dead_nodes, owner, json_true());
+    }
+    json_decref(arg);
 }
 
 static void adopt_remote_dead(zs_service_t *svc)
 {
-    bool may_ask = zs_mono_ms() >= R.next_remote_check;
-    if (may_ask)
-        R.next_remote_check = zs_mono_ms() + 10000;
+    bool may_ask = !R.asking && zs_mono_ms() >= R.next_remote_check;
     json_t *owners = json_object();
     MDB_txn *txn;
     if (zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
@@ -452,12 +477,23 @@ static void adopt_remote_dead(zs_service_t *svc)
         }
         mdb_txn_abort(txn);
     }
+    /* Events first; owners they did not declare dead are asked about (rate-limited). */
+    json_t *unknown = json_object();
     const char *owner;
     json_t *v;
     json_object_foreach(owners, owner, v)
-        if (remote_dead(svc, owner, may_ask))
+        if (json_object_get(R.dead_nodes, owner))
             zs_service_write(svc, adopt, (void *)owner);
+        else
+            json_object_set_new(unknown, owner, json_false());
     json_decref(owners);
+    if (may_ask && json_object_size(unknown)) {
+        R.next_remote_check = zs_mono_ms() + 10000;
+        R.asking = true;
+        zs_service_remote(svc, ask_owners, owners_answered, unknown);
+    } else {
+        json_decref(unknown);
+    }
 }
 
 void runner_event(zs_service_t *svc, const char *topic, json_t *body)

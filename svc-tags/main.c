@@ -32,7 +32,7 @@ static json_t *check_resource(zs_call_t *call, const char *type, const char *uui
         snprintf(owner, sizeof owner, "%s", o ? o : "");
         json_decref(rec);
     } else {
-        json_t *reply = zs_bus_request(zs_service_bus(call->svc), res->service, "Exists", NULL,
+        json_t *reply = zs_call_remote(call, res->service, "Exists", NULL,
                                        json_pack("{s:s, s:s}", "resource", res->name, "uuid", uuid),
                                        10000, &error);
         if (!reply)

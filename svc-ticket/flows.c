@@ -54,7 +54,7 @@ json_t *flows_of(zs_service_t *svc, MDB_txn *txn, const char *collection_uuid)
 /* Does account `uuid` exist? Asks the core service. 1 yes, 0 no, -1 with *error. */
 static int account_exists(zs_call_t *call, const char *uuid, json_t **error)
 {
-    json_t *res = zs_bus_request(zs_service_bus(call->svc), "core", "Exists", NULL,
+    json_t *res = zs_call_remote(call, "core", "Exists", NULL,
                                  json_pack("{s:s, s:s}", "resource", "Account", "uuid", uuid), 10000,
                                  error);
     if (!res)
@@ -64,12 +64,43 @@ static int account_exists(zs_call_t *call, const char *uuid, json_t **error)
     return yes;
 }
 
+/* Asks the core service about every approver at once (one zs_call_remote round for all).
+ * Returns 0 when every answer is at hand, else -1 with *error (the marker, or a failure). */
+static int ask_about_approvers(zs_call_t *call, const json_t *flows, json_t **error)
+{
+    size_t i;
+    json_t *f, *marker = NULL;
+    json_array_foreach(flows, i, f) {
+        const char *approver = json_string_value(json_object_get(f, "approverUuid"));
+        if (!zs_uuid_valid(approver))
+            continue;   /* refused by check_flows */
+        json_t *e = NULL;
+        if (account_exists(call, approver, &e) >= 0)
+            continue;
+        if (!zs_call_is_pending(e)) {
+            json_decref(marker);
+            *error = e;
+            return -1;
+        }
+        if (marker)
+            json_decref(e);
+        else
+            marker = e;
+    }
+    if (!marker)
+        return 0;
+    *error = marker;
+    return -1;
+}
+
 /* Checks the `flows` parameter: [{name, approverUuid, approverTitle?}], approvers existing
  * accounts. Returns 0 or -1 with *error. */
 static int check_flows(zs_call_t *call, const json_t *flows, json_t **error)
 {
     size_t i;
     json_t *f;
+    if (ask_about_approvers(call, flows, error) != 0)
+        return -1;
     json_array_foreach(flows, i, f) {
         const char *name = json_string_value(json_object_get(f, "name"));
         const char *approver = json_string_value(json_object_get(f, "approverUuid"));
