@@ -89,6 +89,8 @@ class Stack:
             "ZS_GC_MAX_INTERVAL": "2",
             "ZS_GC_FAILING_ATTEMPTS": "3",
             "ZS_CLEANUP_RETRY": "2",
+            "ZS_OUTBOX_RETRY": "1",
+            "ZS_OUTBOX_HOLD_MS": "1000",
             "ZS_NOTIFICATION_WEBHOOK_URL": "http://127.0.0.1:%d/notifications" % self.notification_hook_port,
             "ZS_CORE_PWHASH_MEMORY": str(8 * 1024 * 1024),
             "ASAN_OPTIONS": "log_path=%s/asan:detect_leaks=1:abort_on_error=0" % os.path.join(data_dir, "log"),
