@@ -105,7 +105,8 @@ typedef struct {
  * process-wide, so a process holds one service at a time. Returns NULL after logging why
  * (an API row of the service without a handler, another service in the process, a bad
  * command line or configuration, a store or endpoint in use, a module that failed). The
- * caller owns the service. */
+ * caller owns the service. Its claims on the store and the endpoint (identity.h) last as
+ * long as the process, so a process makes a given service once. */
 zs_service_t *zs_service_new(const zs_service_def_t *def, int argc, char **argv);
 
 /* Runs the service loop until zs_service_stop (or a signal) asks it to stop; returns the
