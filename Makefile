@@ -67,6 +67,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBZS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBZS) $(LDLIBS) $(shell pkg-config --libs check)
 
+# test_handlers checks the real service definitions: it links every service's objects but
+# each main.o (the services' global symbols must therefore not clash).
+SERVICE_DIRS = svc-core svc-tags svc-ticket svc-longjob svc-license svc-gc broker
+SERVICE_MODULE_OBJ = $(filter-out %/main.o,$(patsubst %.c,$(BUILD)/%.o,$(foreach d,$(SERVICE_DIRS),$(wildcard $(d)/*.c))))
+$(BUILD)/tests/test_handlers: tests/unit/test_handlers.c $(SERVICE_MODULE_OBJ) $(LIBZS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(SERVICE_MODULE_OBJ) $(LIBZS) $(LDLIBS) $(shell pkg-config --libs check)
+
 # Installs whatever Debian package is missing (as root, or through sudo).
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -1,10 +1,12 @@
 /* service.h — the runtime every service process is built on (svc-* and the broker's job side).
  *
- * zs_service_main() loads the configuration, opens the service's LMDB store
- * (<data dir>/<name>/), binds a ROUTER on its bus endpoint, registers with the core service as
- * a management node, and runs the service loop until SIGINT/SIGTERM:
+ * A service is an object, zs_service_t, made from a definition (zs_service_def_t: a name and
+ * a list of modules, each with its resources, handlers and hooks). zs_service_new loads the
+ * configuration, opens the service's LMDB store (<data dir>/<name>/), binds a ROUTER on its
+ * bus endpoint, registers with the core service as a management node and starts the
+ * modules; zs_service_run runs the service loop until SIGINT/SIGTERM or zs_service_stop:
  *
- *   poll (bus ROUTER, event SUB, 1 s tick)
+ *   poll (bus ROUTER, event SUB, watched sockets, the stop pipe, 1 s tick)
  *   take what waits on the ROUTER into the service's queue (at most bus.queue-max requests;
  *       beyond it a request is answered at once 503 SYS.1010 "busy"; an async job is
  *       acknowledged to its sender, envelope kind 'A', as it enters the queue)
@@ -21,12 +23,17 @@
  * handler's writes in the same transaction ("jobs" database) and a re-dispatched job gets
  * the stored reply. A request whose deadline has passed is not executed (SYS.1001).
  *
- * The loop also answers, for every service, the bus-only APIs "Ping", "Exists" (does record
- * uuid of a resource live here; with "owner", zs_record_owner, when an account owns it) and "QueryValues" (join resolution), and runs any query API
- * (ZS_API_QUERY) that has no handler of its own through the query engine.
+ * Which handler runs an API is one rule, zs_service_def_handler: a module's handler of that
+ * name, else the bus-only APIs every service answers — "Ping", "Exists" (does record uuid of
+ * a resource live here; with "owner", zs_record_owner, when an account owns it),
+ * "QueryValues" (join resolution), "CopyStore" (store_copy.h) — else, for a query API
+ * (ZS_API_QUERY) with a resource, the query engine (zs_service_query). A service refuses to
+ * start when an API row it owns (api.h: api->service is its name) has no handler.
  *
- * Threads: handlers, tick and on_event run on the loop thread only. Other threads of a
- * service talk to it over the bus (their own zs_bus_t), like any other client.
+ * Threads: zs_service_new, zs_service_run and zs_service_destroy run on one thread, the loop
+ * thread; handlers, tick, on_event and every other function here run on it only, except
+ * zs_service_stop (any thread, or a signal handler). Other threads of a service talk to it
+ * over the bus (their own zs_bus_t), like any other client.
  */
 #ifndef ZS_SERVICE_H
 #define ZS_SERVICE_H
@@ -66,7 +73,8 @@ typedef struct {
 
 /* A module: one part of a service (accounts, sessions, hosts... in the core service), with
  * its resources, handlers and hooks. A service is a list of modules, so a new part of a
- * service is a new module file plus one line in the service's main.c. */
+ * service is a new module file plus one line in the service's module list (the file that
+ * defines its zs_service_def_t, e.g. svc-core/core.c). */
 typedef struct {
     const char *name;                        /* for logs */
     const zs_resource_t *const *resources;   /* NULL-terminated, or NULL: what the store holds */
@@ -93,9 +101,41 @@ typedef struct {
                              const char *value, json_t **error);
 } zs_service_def_t;
 
-/* Runs the service; returns the process exit code. Command line: [--config FILE]
- * [--bind ENDPOINT] (default: the first endpoint of bus.<name>). */
+/* A service of `def` (borrowed; must outlive it), started: command line and configuration
+ * read (node.h zs_node_init: [--config FILE] [--bind ENDPOINT] ..., process-wide), the store
+ * and the bus endpoint (bus.<name>.bind, default the first endpoint of bus.<name>) claimed
+ * and opened, the node registered, every module's start run. From here to
+ * zs_service_destroy, SIGINT and SIGTERM stop it (zs_service_stop); signal handlers are
+ * process-wide, so a process holds one service at a time. Returns NULL after logging why
+ * (an API row of the service without a handler, another service in the process, a bad
+ * command line or configuration, a store or endpoint in use, a module that failed). The
+ * caller owns the service. Its claims on the store and the endpoint (identity.h) last as
+ * long as the process, so a process makes a given service once. */
+zs_service_t *zs_service_new(const zs_service_def_t *def, int argc, char **argv);
+
+/* Runs the service loop until zs_service_stop (or a signal) asks it to stop; returns the
+ * process exit code (0). A stop requested before the call makes it return at once. */
+int zs_service_run(zs_service_t *self);
+
+/* Asks zs_service_run to return: it finishes the batch it is running and returns. Any
+ * thread may call it, and a signal handler may (it sets an atomic flag and writes a byte
+ * into a pipe the loop polls). The service stays valid until zs_service_destroy. */
+void zs_service_stop(zs_service_t *self);
+
+/* Stops the modules (their stop), says goodbye to the core, closes the endpoint and the
+ * store, gives SIGINT/SIGTERM back to their default, frees the service and NULLs *self_p.
+ * Nothing when *self_p is NULL. Not while zs_service_run runs. */
+void zs_service_destroy(zs_service_t **self_p);
+
+/* A process's main(): new, run, destroy. Returns the exit code (1: it did not start). */
 int zs_service_main(const zs_service_def_t *def, int argc, char **argv);
+
+/* The handler the runtime of `def` runs for `api`: the first module (in def's order) with a
+ * handler of that name, else a builtin (Ping, Exists, QueryValues, CopyStore), else the
+ * generic query handler for a ZS_API_QUERY row with a resource; NULL when none. It does not
+ * look at api->service: that `def` serves `api` at all (api->service is def->name or "*")
+ * is checked apart. Any thread (definitions and rows are immutable). */
+zs_handler_fn *zs_service_def_handler(const zs_service_def_t *def, const zs_api_t *api);
 
 zs_store_t *zs_service_store(zs_service_t *svc);
 /* The service's name ("tags"). Borrowed. */

@@ -388,6 +388,8 @@ int service_remote_start(zs_service_t *svc)
 void service_remote_stop(zs_service_t *svc)
 {
     zs_remote_destroy(&svc->remote);
+    if (!svc->held)
+        return;   /* not started */
     /* Replies still held: their sends are recorded and go out after the restart. */
     for (held_t *h = zhashx_first(svc->held); h; h = zhashx_next(svc->held)) {
         if (--h->waiting == 0) {

@@ -27,7 +27,7 @@
 #define ZS_STORE_COPY_SLOTS 4
 #define ZS_STORE_COPY_IDLE_MS (120 * 1000)
 
-/* The handler of "CopyStore" (registered by service.c for every service). */
+/* The handler of "CopyStore" (registered by service_builtins.c for every service). */
 json_t *zs_store_copy_handle(zs_call_t *call, json_t **error);
 
 #endif

@@ -1,26 +1,7 @@
-/* zs-core — the core service: one module per part (core.h). A new part is a module file plus
- * one line in `modules` below. */
+/* zs-core — the core service's process (core.h). */
 #include "core.h"
-#include "login.h"
-
-static const zs_module_t *const modules[] = {
-    &accounts_module,
-    &login_module,
-    &nodes_module,
-    &progress_module,
-    &notifications_module,
-    &hosts_module,
-    &zs_cleanup_module,
-    NULL,
-};
-
-static const zs_service_def_t core = {
-    .name = "core",
-    .schema_version = 1,
-    .modules = modules,
-};
 
 int main(int argc, char **argv)
 {
-    return zs_service_main(&core, argc, argv);
+    return zs_service_main(&zs_core_service, argc, argv);
 }

@@ -1,5 +1,6 @@
 /* longjob.h — the parts of zs-longjob (apis.md §9, seed 004 §4.8).
  *
+ *   longjob.c the service: its module list (zs_longjob_service), run by main.c;
  *   jobs.c    the APIs (Submit/Cancel/Resume/Rerun/Update/Delete; Query is the generic one)
  *             and the job state machine, on the service loop thread;
  *   runner.c  the loop side of running jobs: starting Waiting jobs (longjob.concurrency at
@@ -24,6 +25,9 @@
 #define LONGJOBS "longjobs"
 
 extern const zs_resource_t zs_res_longjob;
+
+extern const zs_service_def_t zs_longjob_service;   /* longjob.c */
+extern const zs_module_t longjob_module;            /* jobs.c */
 
 /* What a job runs, from its jobName. */
 typedef enum { JOB_API, JOB_BACKUP, JOB_CLEANUP } job_kind_t;

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 64
-/* A service remembers executed job ids 24 h (service.c); resume only well inside that. */
+/* A service remembers executed job ids 24 h (common/service_jobs.c); resume only well inside that. */
 #define RESUME_WINDOW_MS (23LL * 3600 * 1000)
 
 static struct {

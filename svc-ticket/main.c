@@ -1,22 +1,7 @@
-/* zs-ticket — approval tickets that run their requests once approved (apis.md §10), and the
- * views of them for other clouds' clients (§11). One module per part (ticket.h). */
+/* zs-ticket — the ticket service's process (ticket.h). */
 #include "ticket.h"
-
-static const zs_module_t *const modules[] = {
-    &tickets_module,
-    &flows_module,
-    &execution_module,
-    &views_module,
-    NULL,
-};
-
-static const zs_service_def_t ticket = {
-    .name = "ticket",
-    .schema_version = 1,
-    .modules = modules,
-};
 
 int main(int argc, char **argv)
 {
-    return zs_service_main(&ticket, argc, argv);
+    return zs_service_main(&zs_ticket_service, argc, argv);
 }

@@ -1,5 +1,6 @@
 /* ticket.h — the parts of zs-ticket (apis.md §10, §11): approval tickets whose requests run
- * after the last approval. Modules (service.h) live in their own files:
+ * after the last approval. The service (zs_ticket_service, ticket.c) lists the modules
+ * (service.h), which live in their own files:
  *   tickets.c    tickets, their status machine and history rows (module tickets_module)
  *   requests.c   checking a ticket's requests (apiName, executeTimes, apiBody)
  *   flows.c      flow collections, flows, ticket types (module flows_module)
@@ -30,6 +31,7 @@ extern const zs_resource_t zs_res_ticket, zs_res_ticket_history, zs_res_ticket_t
 #define TICKET_MAX_EXECUTE_TIMES 100
 #define TICKET_MAX_API_BODY (64 * 1024)
 
+extern const zs_service_def_t zs_ticket_service;
 extern const zs_module_t tickets_module, flows_module, execution_module, views_module;
 
 /* ---- tickets.c ---- */

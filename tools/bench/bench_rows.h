@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #define BENCH_TAGS_PER_RESOURCE 4
-#define BENCH_TAGS_SCHEMA 1     /* svc-tags' schema version (svc-tags/main.c) */
+#define BENCH_TAGS_SCHEMA 1     /* svc-tags' schema version (svc-tags/tags.c) */
 
 /* A resource uuid that is a pure function of r, spread over the key space like a random one. */
 static inline void bench_resource_uuid(unsigned long r, char out[33])
