@@ -139,8 +139,8 @@ static bool parse_int(const char *v, int64_t *out)
 /* The environment variable of `key` into env (ZS_CONFIG_KEY_MAX + 4 bytes). */
 static void env_name(const char *key, char *env)
 {
-    size_t n = 0;
-    env[n++] = 'Z', env[n++] = 'S', env[n++] = '_';
+    size_t n = 3;
+    memcpy(env, "ZS_", n);
     for (const char *k = key; *k; k++)
         env[n++] = (*k == '.' || *k == '-') ? '_' : (char)toupper((unsigned char)*k);
     env[n] = '\0';
