@@ -123,4 +123,4 @@ bench: deps
 clean:
 	rm -rf build build-asan build-clang build-fuzz
 
--include $(COMMON_OBJ:.o=.d) $(BENCH_SRC:%.c=$(BUILD)/%.d) $(foreach p,$(PROGRAMS),$($(word 2,$(subst :, ,$(p)))_OBJ:.o=.d))
+-include $(COMMON_OBJ:.o=.d) $(UNIT_BIN:=.d) $(BENCH_SRC:%.c=$(BUILD)/%.d) $(foreach p,$(PROGRAMS),$($(word 2,$(subst :, ,$(p)))_OBJ:.o=.d))

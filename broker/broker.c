@@ -17,7 +17,9 @@ static zactor_t *proxy;
 /* XSUB (publishers connect) <-> XPUB (subscribers connect), see zs_events_proxy_new. */
 static int start_proxy(void)
 {
-    const char *in = zs_config_endpoints("events-in"), *out = zs_config_endpoints("events-out");
+    char in_room[ZS_CONFIG_ENDPOINTS_SIZE], out_room[ZS_CONFIG_ENDPOINTS_SIZE];
+    const char *in = zs_config_endpoints("events-in", in_room),
+               *out = zs_config_endpoints("events-out", out_room);
     if (zs_node_prepare_endpoint(in) != 0 || zs_node_prepare_endpoint(out) != 0)
         return -1;
     char why[1500];   /* a second broker must not take over the live event endpoints */

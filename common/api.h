@@ -90,13 +90,24 @@ typedef struct zs_api {
 } zs_api_t;
 
 /* The rows live in one array per domain, common/apis_<domain>.c, each terminated by a row
- * whose name is NULL; the list of those arrays is in api.c. Likewise every domain lists its
- * resource descriptors (NULL-terminated). */
+ * whose name is NULL ({0}); the list of those arrays is in api.c. Likewise every domain lists
+ * its resource descriptors (NULL-terminated). Rows are written with designated initializers
+ * (`.name = "tag", .type = ZS_P_TAG, .required = true`), members left out being 0/NULL. */
 extern const zs_api_t zs_apis_core[], zs_apis_tags[], zs_apis_ticket[], zs_apis_longjob[],
     zs_apis_license[], zs_apis_gc[], zs_apis_broker[];
 extern const zs_resource_t *const zs_resources_core[], *const zs_resources_tags[],
     *const zs_resources_ticket[], *const zs_resources_longjob[], *const zs_resources_license[],
     *const zs_resources_gc[], *const zs_resources_broker[];
+/* The resource descriptors themselves, by domain, for the services that own them. */
+extern const zs_resource_t zs_res_account, zs_res_session, zs_res_node, zs_res_notification,
+    zs_res_host;                                                        /* apis_core.c */
+extern const zs_resource_t zs_res_system_tag, zs_res_user_tag;          /* apis_tags.c */
+extern const zs_resource_t zs_res_ticket, zs_res_ticket_history, zs_res_ticket_type,
+    zs_res_ticket_flow_collection, zs_res_ticket_flow;                  /* apis_ticket.c */
+extern const zs_resource_t zs_res_longjob;                              /* apis_longjob.c */
+extern const zs_resource_t zs_res_license_record;                       /* apis_license.c */
+extern const zs_resource_t zs_res_gc_job;                               /* apis_gc.c */
+extern const zs_resource_t zs_res_api_job, zs_res_webhook_delivery;     /* apis_broker.c */
 
 /* Every API of the suite: the number of rows, and row i (0 <= i < count). */
 size_t zs_api_count(void);

@@ -7,30 +7,28 @@
 #include "api.h"
 
 static const zs_field_t gc_fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"name", ZS_FT_STRING, true, false},
-    {"runnerClass", ZS_FT_STRING, true, false},
-    {"context", ZS_FT_STRING, false, false},
-    {"status", ZS_FT_STRING, true, false},          /* Idle, Processing, Done */
-    {"managementNodeUuid", ZS_FT_STRING, true, false},
-    {"type", ZS_FT_STRING, true, false},            /* TimeBased, EventBased, CycleBased */
-    {"attempts", ZS_FT_INT, false, false},
-    {"lastError", ZS_FT_STRING, false, false},
-    {"nextRunDate", ZS_FT_TIME, true, false},       /* absent once Done */
-    {"createDate", ZS_FT_TIME, true, false},
-    {"lastOpDate", ZS_FT_TIME, false, false},
-    {"trigger", ZS_FT_JSON, false, true},
-    {"interval", ZS_FT_INT, false, true},
-    {"failures", ZS_FT_INT, false, true},           /* failed attempts in a row */
-    {"failingNotified", ZS_FT_BOOL, false, true},
-    {NULL, 0, false, false},
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "name", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "runnerClass", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "context", .type = ZS_FT_STRING},
+    {.name = "status", .type = ZS_FT_STRING, .indexed = true}, /* Idle, Processing, Done */
+    {.name = "managementNodeUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "type", .type = ZS_FT_STRING, .indexed = true}, /* TimeBased, EventBased, CycleBased */
+    {.name = "attempts", .type = ZS_FT_INT},
+    {.name = "lastError", .type = ZS_FT_STRING},
+    {.name = "nextRunDate", .type = ZS_FT_TIME, .indexed = true}, /* absent once Done */
+    {.name = "createDate", .type = ZS_FT_TIME, .indexed = true},
+    {.name = "lastOpDate", .type = ZS_FT_TIME},
+    {.name = "trigger", .type = ZS_FT_JSON, .hidden = true},
+    {.name = "interval", .type = ZS_FT_INT, .hidden = true},
+    {.name = "failures", .type = ZS_FT_INT, .hidden = true}, /* failed attempts in a row */
+    {.name = "failingNotified", .type = ZS_FT_BOOL, .hidden = true},
+    {0},
 };
-static const zs_class_t gc_class = {
-    "org.zstack.core.gc.GarbageCollectorInventory", NULL, NULL, NULL, NULL,
-};
+static const zs_class_t gc_class = {.name = "org.zstack.core.gc.GarbageCollectorInventory"};
 const zs_resource_t zs_res_gc_job = {
-    "GarbageCollector", "gcjobs", NULL, &gc_class, "gc",
-    "GarbageCollectorVO", gc_fields, NULL,
+    .name = "GarbageCollector", .collection = "gcjobs", .klass = &gc_class, .service = "gc",
+    .vo = "GarbageCollectorVO", .fields = gc_fields,
 };
 
 const zs_resource_t *const zs_resources_gc[] = {&zs_res_gc_job, NULL};
@@ -38,37 +36,41 @@ const zs_resource_t *const zs_resources_gc[] = {&zs_res_gc_job, NULL};
 static const char *const gc_types[] = {"TimeBased", "EventBased", "CycleBased", NULL};
 
 static const zs_param_t p_uuid[] = {
-    {"uuid", ZS_P_UUID, true, 0, 0, NULL},
-    {NULL, 0, false, 0, 0, NULL},
+    {.name = "uuid", .type = ZS_P_UUID, .required = true},
+    {0},
 };
 static const zs_param_t p_submit[] = {
-    {"name", ZS_P_STRING, true, 1, 255, NULL},
-    {"runnerClass", ZS_P_STRING, true, 3, 160, NULL},
-    {"context", ZS_P_OBJECT, false, 0, 0, NULL},
-    {"type", ZS_P_STRING, false, 0, 0, gc_types},
-    {"trigger", ZS_P_OBJECT, false, 0, 0, NULL},
-    {"interval", ZS_P_INT, false, 1, 31536000, NULL},
-    {NULL, 0, false, 0, 0, NULL},
+    {.name = "name", .type = ZS_P_STRING, .required = true, .min = 1, .max = 255},
+    {.name = "runnerClass", .type = ZS_P_STRING, .required = true, .min = 3, .max = 160},
+    {.name = "context", .type = ZS_P_OBJECT},
+    {.name = "type", .type = ZS_P_STRING, .choices = gc_types},
+    {.name = "trigger", .type = ZS_P_OBJECT},
+    {.name = "interval", .type = ZS_P_INT, .min = 1, .max = 31536000},
+    {0},
 };
 static const zs_param_t p_expire[] = {
-    {"days", ZS_P_INT, false, 0, 36500, NULL},
-    {NULL, 0, false, 0, 0, NULL},
+    {.name = "days", .type = ZS_P_INT, .max = 36500},
+    {0},
 };
-static const zs_param_t p_any[] = {{NULL, 0, false, 0, 0, NULL}};
+static const zs_param_t p_any[] = {{0}};
 
 #define GC "org.zstack.core.gc."
 const zs_api_t zs_apis_gc[] = {
-    {"QueryGCJob", GC "APIQueryGCJobMsg", "GET", "/gc-jobs", NULL, ZS_API_QUERY | ZS_API_ADMIN,
-     "gc", p_any, ZS_REPLY_INVENTORIES, &zs_res_gc_job, NULL},
-    {"TriggerGCJob", GC "APITriggerGCJobMsg", "PUT", "/gc-jobs/{uuid}/actions", "triggerGCJob",
-     ZS_API_ASYNC | ZS_API_ADMIN, "gc", p_uuid, ZS_REPLY_EMPTY, NULL, NULL},
-    {"DeleteGCJob", GC "APIDeleteGCJobMsg", "DELETE", "/gc-jobs/{uuid}", NULL,
-     ZS_API_ASYNC | ZS_API_ADMIN, "gc", p_uuid, ZS_REPLY_EMPTY, NULL, NULL},
+    {.name = "QueryGCJob", .klass = GC "APIQueryGCJobMsg", .method = "GET", .path = "/gc-jobs",
+     .flags = ZS_API_QUERY | ZS_API_ADMIN, .service = "gc", .params = p_any,
+     .reply = ZS_REPLY_INVENTORIES, .resource = &zs_res_gc_job},
+    {.name = "TriggerGCJob", .klass = GC "APITriggerGCJobMsg", .method = "PUT",
+     .path = "/gc-jobs/{uuid}/actions", .action = "triggerGCJob",
+     .flags = ZS_API_ASYNC | ZS_API_ADMIN, .service = "gc", .params = p_uuid,
+     .reply = ZS_REPLY_EMPTY},
+    {.name = "DeleteGCJob", .klass = GC "APIDeleteGCJobMsg", .method = "DELETE",
+     .path = "/gc-jobs/{uuid}", .flags = ZS_API_ASYNC | ZS_API_ADMIN, .service = "gc",
+     .params = p_uuid, .reply = ZS_REPLY_EMPTY},
     /* Bus only: services hand deferred cleanup to svc-gc; ExpireGCJobs is the target of
      * svc-gc's own CycleBased housekeeping job (Done jobs go after gc.done-retention-days). */
-    {"SubmitGCJob", NULL, NULL, NULL, NULL, ZS_API_INTERNAL | ZS_API_WRITES, "gc", p_submit,
-     ZS_REPLY_INVENTORY, &zs_res_gc_job, NULL},
-    {"ExpireGCJobs", NULL, NULL, NULL, NULL, ZS_API_INTERNAL | ZS_API_WRITES, "gc", p_expire,
-     ZS_REPLY_OTHER, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL},
+    {.name = "SubmitGCJob", .flags = ZS_API_INTERNAL | ZS_API_WRITES, .service = "gc",
+     .params = p_submit, .reply = ZS_REPLY_INVENTORY, .resource = &zs_res_gc_job},
+    {.name = "ExpireGCJobs", .flags = ZS_API_INTERNAL | ZS_API_WRITES, .service = "gc",
+     .params = p_expire, .reply = ZS_REPLY_OTHER},
+    {0},
 };

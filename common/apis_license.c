@@ -5,35 +5,37 @@
 #include "api.h"
 
 static const zs_field_t record_fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"licenseType", ZS_FT_STRING, true, false},
-    {"user", ZS_FT_STRING, false, false},
-    {"name", ZS_FT_STRING, false, false},
-    {"modules", ZS_FT_JSON, false, false},
-    {"licenseRequest", ZS_FT_STRING, false, false},
-    {"issuedDate", ZS_FT_STRING, false, false},
-    {"expiredDate", ZS_FT_STRING, false, false},
-    {"uploadDate", ZS_FT_STRING, true, false},
-    {"hostNum", ZS_FT_INT, false, false},
-    {"cpuNum", ZS_FT_INT, false, false},
-    {"allowAddOns", ZS_FT_BOOL, false, false},
-    {"managementNodeUuid", ZS_FT_STRING, false, false},
-    {"source", ZS_FT_STRING, false, false},       /* "UpdateLicense" or "file" (ReloadLicense) */
-    {"license", ZS_FT_STRING, false, true},       /* the signed file, kept for audits */
-    {NULL, 0, false, false},
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "licenseType", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "user", .type = ZS_FT_STRING},
+    {.name = "name", .type = ZS_FT_STRING},
+    {.name = "modules", .type = ZS_FT_JSON},
+    {.name = "licenseRequest", .type = ZS_FT_STRING},
+    {.name = "issuedDate", .type = ZS_FT_STRING},
+    {.name = "expiredDate", .type = ZS_FT_STRING},
+    {.name = "uploadDate", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "hostNum", .type = ZS_FT_INT},
+    {.name = "cpuNum", .type = ZS_FT_INT},
+    {.name = "allowAddOns", .type = ZS_FT_BOOL},
+    {.name = "managementNodeUuid", .type = ZS_FT_STRING},
+    {.name = "source", .type = ZS_FT_STRING}, /* "UpdateLicense" or "file" (ReloadLicense) */
+    /* the signed file, kept for audits */
+    {.name = "license", .type = ZS_FT_STRING, .hidden = true},
+    {0},
 };
 /* A license is a LicenseInventory; an add-on (it has modules) a LicenseAddOnInventory. */
 static const zs_class_t addon_class = {
-    "org.zstack.license.LicenseAddOnInventory", NULL, NULL, NULL, "hostNum",
+    .name = "org.zstack.license.LicenseAddOnInventory", .may_lack = "hostNum",
 };
 static const zs_class_t license_class = {
-    "org.zstack.license.LicenseInventory", NULL, &addon_class, "modules",
-    "uuid user prodInfo cpuNum vmNum capacity issuedDate expiredDate uploadDate "
-    "source platformId availableHostNum availableCpuNum availableVmNum",
+    .name = "org.zstack.license.LicenseInventory", .variant = &addon_class,
+    .variant_field = "modules",
+    .may_lack = "uuid user prodInfo cpuNum vmNum capacity issuedDate expiredDate uploadDate "
+                "source platformId availableHostNum availableCpuNum availableVmNum",
 };
 const zs_resource_t zs_res_license_record = {
-    "LicenseRecord", "licenses", NULL, &license_class, "license", NULL,
-    record_fields, NULL,
+    .name = "LicenseRecord", .collection = "licenses", .klass = &license_class,
+    .service = "license", .fields = record_fields,
 };
 
 const zs_resource_t *const zs_resources_license[] = {&zs_res_license_record, NULL};
@@ -41,67 +43,76 @@ const zs_resource_t *const zs_resources_license[] = {&zs_res_license_record, NUL
 /* additionSession (the SDK's): a session for license servers of other products; accepted,
  * nothing here needs it. */
 static const zs_param_t p_update[] = {
-    {"managementNodeUuid", ZS_P_UUID, true, 0, 0, NULL},
+    {.name = "managementNodeUuid", .type = ZS_P_UUID, .required = true},
     /* base64 of a file of at most 64 KiB */
-    {"license", ZS_P_STRING, true, 1, 90000, NULL},
-    {"additionSession", ZS_P_OBJECT, false, 0, 0, NULL},
-    {NULL, 0, false, 0, 0, NULL},
+    {.name = "license", .type = ZS_P_STRING, .required = true, .min = 1, .max = 90000},
+    {.name = "additionSession", .type = ZS_P_OBJECT},
+    {0},
 };
 static const zs_param_t p_delete[] = {
-    {"managementNodeUuid", ZS_P_UUID, true, 0, 0, NULL},
-    {"uuid", ZS_P_UUID, false, 0, 0, NULL},
-    {"module", ZS_P_STRING, false, 1, 64, NULL},
-    {NULL, 0, false, 0, 0, NULL},
+    {.name = "managementNodeUuid", .type = ZS_P_UUID, .required = true},
+    {.name = "uuid", .type = ZS_P_UUID},
+    {.name = "module", .type = ZS_P_STRING, .min = 1, .max = 64},
+    {0},
 };
 static const zs_param_t p_reload[] = {
-    {"managementNodeUuids", ZS_P_LIST, false, 0, 100, NULL},
-    {NULL, 0, false, 0, 0, NULL},
+    {.name = "managementNodeUuids", .type = ZS_P_LIST, .max = 100},
+    {0},
 };
 static const zs_param_t p_info[] = {
-    {"additionSession", ZS_P_ANY, false, 0, 0, NULL},
-    {NULL, 0, false, 0, 0, NULL},
+    {.name = "additionSession", .type = ZS_P_ANY},
+    {0},
 };
 static const char *const record_sorts[] = {"issuedDate", "expiredDate", "uploadDate", NULL};
 static const char *const directions[] = {"asc", "desc", NULL};
 static const zs_param_t p_records[] = {
-    {"limit", ZS_P_INT, false, 0, 1000, NULL},
-    {"start", ZS_P_INT, false, 0, 0, NULL},
-    {"replyWithCount", ZS_P_BOOL, false, 0, 0, NULL},
-    {"count", ZS_P_BOOL, false, 0, 0, NULL},
-    {"sortBy", ZS_P_STRING, false, 0, 0, record_sorts},
-    {"sortDirection", ZS_P_STRING, false, 0, 0, directions},
-    {NULL, 0, false, 0, 0, NULL},
+    {.name = "limit", .type = ZS_P_INT, .max = 1000},
+    {.name = "start", .type = ZS_P_INT},
+    {.name = "replyWithCount", .type = ZS_P_BOOL},
+    {.name = "count", .type = ZS_P_BOOL},
+    {.name = "sortBy", .type = ZS_P_STRING, .choices = record_sorts},
+    {.name = "sortDirection", .type = ZS_P_STRING, .choices = directions},
+    {0},
 };
-static const zs_param_t p_any[] = {{NULL, 0, false, 0, 0, NULL}};
+static const zs_param_t p_any[] = {{0}};
 
 #define LIC "org.zstack.license."
 static const zs_typed_t info_reply[] = {
-    {"inventory", &license_class}, {"additions", &addon_class}, {NULL, NULL},
+    {.field = "inventory", .klass = &license_class},
+    {.field = "additions", .klass = &addon_class},
+    {0},
 };
-static const zs_typed_t addons_reply[] = {{"addons", &addon_class}, {NULL, NULL}};
+static const zs_typed_t addons_reply[] = {{.field = "addons", .klass = &addon_class}, {0}};
 const zs_api_t zs_apis_license[] = {
-    {"GetLicenseInfo", LIC "APIGetLicenseInfoMsg", "GET", "/licenses", NULL, ZS_API_NO_SESSION,
-     "license", p_info, ZS_REPLY_OTHER, NULL, info_reply},
-    {"GetLicenseCapabilities", LIC "APIGetLicenseCapabilitiesMsg", "GET", "/licenses/capabilities",
-     NULL, 0, "license", p_any, ZS_REPLY_OTHER, NULL, NULL},
-    {"GetLicenseAddOns", LIC "APIGetLicenseAddOnsMsg", "GET", "/licenses/addons", NULL,
-     ZS_API_NO_SESSION, "license", p_any, ZS_REPLY_OTHER, NULL, addons_reply},
-    {"GetLicenseRecords", LIC "APIGetLicenseRecordsMsg", "GET", "/licenses/records", NULL,
-     ZS_API_NO_SESSION, "license", p_records, ZS_REPLY_INVENTORIES, &zs_res_license_record, NULL},
-    {"UpdateLicense", LIC "APIUpdateLicenseMsg", "PUT", "/licenses/mn/{managementNodeUuid}/actions",
-     "updateLicense", ZS_API_ASYNC | ZS_API_ADMIN, "license", p_update, ZS_REPLY_INVENTORY,
-     &zs_res_license_record, NULL},
-    {"DeleteLicense", LIC "APIDeleteLicenseMsg", "DELETE", "/licenses/mn/{managementNodeUuid}/actions",
-     NULL, ZS_API_ASYNC | ZS_API_ADMIN, "license", p_delete, ZS_REPLY_EMPTY, NULL, NULL},
+    {.name = "GetLicenseInfo", .klass = LIC "APIGetLicenseInfoMsg", .method = "GET",
+     .path = "/licenses", .flags = ZS_API_NO_SESSION, .service = "license", .params = p_info,
+     .reply = ZS_REPLY_OTHER, .typed = info_reply},
+    {.name = "GetLicenseCapabilities", .klass = LIC "APIGetLicenseCapabilitiesMsg", .method = "GET",
+     .path = "/licenses/capabilities", .service = "license", .params = p_any,
+     .reply = ZS_REPLY_OTHER},
+    {.name = "GetLicenseAddOns", .klass = LIC "APIGetLicenseAddOnsMsg", .method = "GET",
+     .path = "/licenses/addons", .flags = ZS_API_NO_SESSION, .service = "license",
+     .params = p_any, .reply = ZS_REPLY_OTHER, .typed = addons_reply},
+    {.name = "GetLicenseRecords", .klass = LIC "APIGetLicenseRecordsMsg", .method = "GET",
+     .path = "/licenses/records", .flags = ZS_API_NO_SESSION, .service = "license",
+     .params = p_records, .reply = ZS_REPLY_INVENTORIES, .resource = &zs_res_license_record},
+    {.name = "UpdateLicense", .klass = LIC "APIUpdateLicenseMsg", .method = "PUT",
+     .path = "/licenses/mn/{managementNodeUuid}/actions", .action = "updateLicense",
+     .flags = ZS_API_ASYNC | ZS_API_ADMIN, .service = "license", .params = p_update,
+     .reply = ZS_REPLY_INVENTORY, .resource = &zs_res_license_record},
+    {.name = "DeleteLicense", .klass = LIC "APIDeleteLicenseMsg", .method = "DELETE",
+     .path = "/licenses/mn/{managementNodeUuid}/actions", .flags = ZS_API_ASYNC | ZS_API_ADMIN,
+     .service = "license", .params = p_delete, .reply = ZS_REPLY_EMPTY},
     /* Sync, as the SDK calls it: re-reading a few small files answers at once. */
-    {"ReloadLicense", LIC "APIReloadLicenseMsg", "PUT", "/licenses/actions", "reloadLicense",
-     ZS_API_ADMIN | ZS_API_WRITES, "license", p_reload, ZS_REPLY_INVENTORY, &zs_res_license_record,
-     NULL},
+    {.name = "ReloadLicense", .klass = LIC "APIReloadLicenseMsg", .method = "PUT",
+     .path = "/licenses/actions", .action = "reloadLicense",
+     .flags = ZS_API_ADMIN | ZS_API_WRITES, .service = "license", .params = p_reload,
+     .reply = ZS_REPLY_INVENTORY, .resource = &zs_res_license_record},
     /* Bus only: may this API run / would this usage fit? Body {api | module, hosts?, cpus?}:
      * {} when allowed, else LICENSE.1000 (a module of the API is not licensed or its license
      * expired) or LICENSE.1001 (hosts/cpus beyond hostNum/cpuNum). Called by the services
      * whose APIs are licensed (svc-license's module catalog says which). */
-    {"CheckLicense", NULL, NULL, NULL, NULL, ZS_API_INTERNAL, "license", p_any, ZS_REPLY_OTHER,
-     NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL},
+    {.name = "CheckLicense", .flags = ZS_API_INTERNAL, .service = "license", .params = p_any,
+     .reply = ZS_REPLY_OTHER},
+    {0},
 };

@@ -3,167 +3,171 @@
  * bookkeeping (who submitted, who may approve, the order number of the Huawei view...). */
 #include "api.h"
 
-#define END_FIELDS {NULL, 0, false, false}
-#define END_PARAMS {NULL, 0, false, 0, 0, NULL}
-
 static const zs_field_t ticket_fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"name", ZS_FT_STRING, true, false},
-    {"description", ZS_FT_STRING, false, false},
-    {"status", ZS_FT_STRING, true, false},
-    {"request", ZS_FT_JSON, false, false},
-    {"accountSystemType", ZS_FT_STRING, true, false},
-    {"accountSystemContext", ZS_FT_JSON, false, false},
-    {"ticketTypeUuid", ZS_FT_STRING, true, false},
-    {"currentFlowUuid", ZS_FT_STRING, true, false},
-    {"flowCollectionUuid", ZS_FT_STRING, true, false},
-    {"submitterUuid", ZS_FT_STRING, true, false},
-    {"executionStatus", ZS_FT_STRING, true, false},
-    {"executeResults", ZS_FT_JSON, false, false},
-    {"severity", ZS_FT_INT, true, false},
-    {"categoryId", ZS_FT_STRING, true, false},
-    {"createDate", ZS_FT_TIME, true, false},
-    {"lastOpDate", ZS_FT_TIME, false, false},
-    /* bookkeeping */
-    {"submitter", ZS_FT_JSON, false, true},         /* caller identity the requests run as */
-    {"submitterName", ZS_FT_STRING, true, true},
-    {"approvers", ZS_FT_JSON, false, true},         /* account uuids of the collection's flows */
-    {"historySeq", ZS_FT_INT, false, true},         /* sequence of the last history row */
-    {"orderId", ZS_FT_INT, true, true},             /* Huawei view: order_id, marker */
-    {"executionEndDate", ZS_FT_EPOCH, false, true}, /* Huawei view: gmt_finished */
-    END_FIELDS,
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "name", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "description", .type = ZS_FT_STRING},
+    {.name = "status", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "request", .type = ZS_FT_JSON},
+    {.name = "accountSystemType", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "accountSystemContext", .type = ZS_FT_JSON},
+    {.name = "ticketTypeUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "currentFlowUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "flowCollectionUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "submitterUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "executionStatus", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "executeResults", .type = ZS_FT_JSON},
+    {.name = "severity", .type = ZS_FT_INT, .indexed = true},
+    {.name = "categoryId", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "createDate", .type = ZS_FT_TIME, .indexed = true},
+    {.name = "lastOpDate", .type = ZS_FT_TIME},
+    /* bookkeeping; submitter: the caller identity the requests run as */
+    {.name = "submitter", .type = ZS_FT_JSON, .hidden = true},
+    {.name = "submitterName", .type = ZS_FT_STRING, .indexed = true, .hidden = true},
+    /* account uuids of the collection's flows */
+    {.name = "approvers", .type = ZS_FT_JSON, .hidden = true},
+    /* sequence of the last history row */
+    {.name = "historySeq", .type = ZS_FT_INT, .hidden = true},
+    /* Huawei view: order_id, marker */
+    {.name = "orderId", .type = ZS_FT_INT, .indexed = true, .hidden = true},
+    /* Huawei view: gmt_finished */
+    {.name = "executionEndDate", .type = ZS_FT_EPOCH, .hidden = true},
+    {0},
 };
 static const zs_join_t ticket_joins[] = {
-    {"flowCollection", "TicketFlowCollection", "flowCollectionUuid", "uuid"},
-    {"histories", "TicketStatusHistory", "uuid", "ticketUuid"},
-    {"currentFlow", "TicketFlow", "currentFlowUuid", "uuid"},
-    {NULL, NULL, NULL, NULL},
+    {.name = "flowCollection", .resource = "TicketFlowCollection", .local = "flowCollectionUuid",
+     .remote = "uuid"},
+    {.name = "histories", .resource = "TicketStatusHistory", .local = "uuid",
+     .remote = "ticketUuid"},
+    {.name = "currentFlow", .resource = "TicketFlow", .local = "currentFlowUuid", .remote = "uuid"},
+    {0},
 };
 static const zs_class_t request_class = {
-    "org.zstack.ticket.entity.TicketRequest", NULL, NULL, NULL, "requestName",
+    .name = "org.zstack.ticket.entity.TicketRequest", .may_lack = "requestName",
 };
-static const zs_typed_t ticket_members[] = {{"request", &request_class}, {NULL, NULL}};
+static const zs_typed_t ticket_members[] = {{.field = "request", .klass = &request_class}, {0}};
 static const zs_class_t ticket_class = {
-    "org.zstack.ticket.entity.TicketInventory", ticket_members, NULL, NULL,
-    "description currentFlowUuid accountSystemContext",
+    .name = "org.zstack.ticket.entity.TicketInventory", .members = ticket_members,
+    .may_lack = "description currentFlowUuid accountSystemContext",
 };
 const zs_resource_t zs_res_ticket = {
-    "Ticket", "tickets", NULL, &ticket_class, "ticket", "TicketVO",
-    ticket_fields, ticket_joins,
+    .name = "Ticket", .collection = "tickets", .klass = &ticket_class, .service = "ticket",
+    .vo = "TicketVO", .fields = ticket_fields, .joins = ticket_joins,
 };
 
 static const zs_field_t history_fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"sequence", ZS_FT_INT, false, false},
-    {"ticketUuid", ZS_FT_STRING, true, false},
-    {"fromStatus", ZS_FT_STRING, true, false},
-    {"toStatus", ZS_FT_STRING, true, false},
-    {"comment", ZS_FT_STRING, false, false},
-    {"operatorType", ZS_FT_STRING, false, false},
-    {"operatorUuid", ZS_FT_STRING, true, false},
-    {"flowName", ZS_FT_STRING, false, false},
-    {"executeResults", ZS_FT_JSON, false, false},   /* the final row of an execution */
-    {"createDate", ZS_FT_TIME, true, false},
-    {"lastOpDate", ZS_FT_TIME, false, false},
-    END_FIELDS,
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "sequence", .type = ZS_FT_INT},
+    {.name = "ticketUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "fromStatus", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "toStatus", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "comment", .type = ZS_FT_STRING},
+    {.name = "operatorType", .type = ZS_FT_STRING},
+    {.name = "operatorUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "flowName", .type = ZS_FT_STRING},
+    {.name = "executeResults", .type = ZS_FT_JSON}, /* the final row of an execution */
+    {.name = "createDate", .type = ZS_FT_TIME, .indexed = true},
+    {.name = "lastOpDate", .type = ZS_FT_TIME},
+    {0},
 };
 static const zs_join_t history_joins[] = {
-    {"ticket", "Ticket", "ticketUuid", "uuid"},
-    {NULL, NULL, NULL, NULL},
+    {.name = "ticket", .resource = "Ticket", .local = "ticketUuid", .remote = "uuid"},
+    {0},
 };
 static const zs_class_t history_class = {
-    "org.zstack.ticket.entity.TicketStatusHistoryInventory", NULL, NULL, NULL,
-    "fromStatus comment operationContextType operationContext operatorType operatorUuid flowName",
+    .name = "org.zstack.ticket.entity.TicketStatusHistoryInventory",
+    .may_lack = "fromStatus comment operationContextType operationContext operatorType "
+                "operatorUuid flowName",
 };
 const zs_resource_t zs_res_ticket_history = {
-    "TicketStatusHistory", "ticket_histories", NULL, &history_class, "ticket",
-    "TicketStatusHistoryVO",
-    history_fields, history_joins,
+    .name = "TicketStatusHistory", .collection = "ticket_histories", .klass = &history_class,
+    .service = "ticket", .vo = "TicketStatusHistoryVO", .fields = history_fields,
+    .joins = history_joins,
 };
 
 static const zs_field_t type_fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"name", ZS_FT_STRING, true, false},
-    {"description", ZS_FT_STRING, false, false},
-    {"type", ZS_FT_STRING, false, false},
-    {"requests", ZS_FT_STRING, false, false},
-    {"adminOnly", ZS_FT_BOOL, false, false},
-    {"createDate", ZS_FT_TIME, true, false},
-    {"lastOpDate", ZS_FT_TIME, false, false},
-    END_FIELDS,
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "name", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "description", .type = ZS_FT_STRING},
+    {.name = "type", .type = ZS_FT_STRING},
+    {.name = "requests", .type = ZS_FT_STRING},
+    {.name = "adminOnly", .type = ZS_FT_BOOL},
+    {.name = "createDate", .type = ZS_FT_TIME, .indexed = true},
+    {.name = "lastOpDate", .type = ZS_FT_TIME},
+    {0},
 };
 static const zs_class_t type_class = {
-    "org.zstack.ticket.entity.TicketTypeInventory", NULL, NULL, NULL, "description type requests",
+    .name = "org.zstack.ticket.entity.TicketTypeInventory", .may_lack = "description type requests",
 };
 const zs_resource_t zs_res_ticket_type = {
-    "TicketType", "ticket_types", NULL, &type_class, "ticket",
-    "TicketTypeVO", type_fields, NULL,
+    .name = "TicketType", .collection = "ticket_types", .klass = &type_class, .service = "ticket",
+    .vo = "TicketTypeVO", .fields = type_fields,
 };
 
 static const zs_field_t collection_fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"name", ZS_FT_STRING, true, false},
-    {"description", ZS_FT_STRING, false, false},
-    {"isDefault", ZS_FT_BOOL, true, false},
-    {"state", ZS_FT_STRING, true, false},
-    {"projectUuid", ZS_FT_STRING, true, false},
-    {"ticketTypeUuids", ZS_FT_JSON, false, false},
-    {"flows", ZS_FT_JSON, false, false},
-    {"createDate", ZS_FT_TIME, true, false},
-    {"lastOpDate", ZS_FT_TIME, false, false},
-    END_FIELDS,
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "name", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "description", .type = ZS_FT_STRING},
+    {.name = "isDefault", .type = ZS_FT_BOOL, .indexed = true},
+    {.name = "state", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "projectUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "ticketTypeUuids", .type = ZS_FT_JSON},
+    {.name = "flows", .type = ZS_FT_JSON},
+    {.name = "createDate", .type = ZS_FT_TIME, .indexed = true},
+    {.name = "lastOpDate", .type = ZS_FT_TIME},
+    {0},
 };
 static const zs_join_t collection_joins[] = {
-    {"flow", "TicketFlow", "uuid", "collectionUuid"},
-    {NULL, NULL, NULL, NULL},
+    {.name = "flow", .resource = "TicketFlow", .local = "uuid", .remote = "collectionUuid"},
+    {0},
 };
 /* Our flows name their approver: they are IAM2 flows (TicketFlowInventory + approverUuid,
  * valid); a collection created for a project is an IAM2 collection. */
 static const zs_class_t iam2_flow_class = {
-    "org.zstack.ticket.iam2.entity.IAM2TicketFlowInventory", NULL, NULL, NULL,
-    NULL,
+    .name = "org.zstack.ticket.iam2.entity.IAM2TicketFlowInventory",
 };
 static const zs_class_t flow_class = {
-    "org.zstack.ticket.entity.TicketFlowInventory", NULL, &iam2_flow_class, "approverUuid",
-    "description parentFlowUuid flowContext flowContextType",
+    .name = "org.zstack.ticket.entity.TicketFlowInventory", .variant = &iam2_flow_class,
+    .variant_field = "approverUuid",
+    .may_lack = "description parentFlowUuid flowContext flowContextType",
 };
-static const zs_typed_t collection_members[] = {{"flows", &flow_class}, {NULL, NULL}};
+static const zs_typed_t collection_members[] = {{.field = "flows", .klass = &flow_class}, {0}};
 static const zs_class_t iam2_collection_class = {
-    "org.zstack.ticket.iam2.entity.IAM2TicketFlowCollectionInventory", collection_members, NULL,
-    NULL,
-    NULL,
+    .name = "org.zstack.ticket.iam2.entity.IAM2TicketFlowCollectionInventory",
+    .members = collection_members,
 };
 static const zs_class_t collection_class = {
-    "org.zstack.ticket.entity.TicketFlowCollectionInventory", collection_members,
-    &iam2_collection_class, "projectUuid",
-    "description status",
+    .name = "org.zstack.ticket.entity.TicketFlowCollectionInventory", .members = collection_members,
+    .variant = &iam2_collection_class, .variant_field = "projectUuid",
+    .may_lack = "description status",
 };
 const zs_resource_t zs_res_ticket_flow_collection = {
-    "TicketFlowCollection", "ticket_flow_collections", NULL, &collection_class, "ticket",
-    "TicketFlowCollectionVO",
-    collection_fields, collection_joins,
+    .name = "TicketFlowCollection", .collection = "ticket_flow_collections",
+    .klass = &collection_class, .service = "ticket", .vo = "TicketFlowCollectionVO",
+    .fields = collection_fields, .joins = collection_joins,
 };
 
 static const zs_field_t flow_fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"name", ZS_FT_STRING, true, false},
-    {"collectionUuid", ZS_FT_STRING, true, false},
-    {"parentFlowUuid", ZS_FT_STRING, false, false},
-    {"approverUuid", ZS_FT_STRING, true, false},
-    {"approverTitle", ZS_FT_STRING, false, false},
-    {"position", ZS_FT_INT, false, false},
-    {"valid", ZS_FT_BOOL, false, false},          /* the approver existed when it was set */
-    {"createDate", ZS_FT_TIME, true, false},
-    {"lastOpDate", ZS_FT_TIME, false, false},
-    END_FIELDS,
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "name", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "collectionUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "parentFlowUuid", .type = ZS_FT_STRING},
+    {.name = "approverUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "approverTitle", .type = ZS_FT_STRING},
+    {.name = "position", .type = ZS_FT_INT},
+    {.name = "valid", .type = ZS_FT_BOOL}, /* the approver existed when it was set */
+    {.name = "createDate", .type = ZS_FT_TIME, .indexed = true},
+    {.name = "lastOpDate", .type = ZS_FT_TIME},
+    {0},
 };
 static const zs_join_t flow_joins[] = {
-    {"flowCollection", "TicketFlowCollection", "collectionUuid", "uuid"},
-    {NULL, NULL, NULL, NULL},
+    {.name = "flowCollection", .resource = "TicketFlowCollection", .local = "collectionUuid",
+     .remote = "uuid"},
+    {0},
 };
 const zs_resource_t zs_res_ticket_flow = {
-    "TicketFlow", "ticket_flows", NULL, &flow_class, "ticket",
-    "TicketFlowVO", flow_fields, flow_joins,
+    .name = "TicketFlow", .collection = "ticket_flows", .klass = &flow_class, .service = "ticket",
+    .vo = "TicketFlowVO", .fields = flow_fields, .joins = flow_joins,
 };
 
 const zs_resource_t *const zs_resources_ticket[] = {
@@ -179,119 +183,134 @@ static const char *const order_statuses[] = {"READY", "PROCESSING", "ABNORMAL", 
 
 /* requests: each item is checked by the service (apiName, executeTimes, apiBody). */
 static const zs_param_t p_create_ticket[] = {
-    {"name", ZS_P_STRING, true, 1, 255, NULL},
-    {"description", ZS_P_STRING, false, 0, 2048, NULL},
-    {"requests", ZS_P_ARRAY, true, 1, 100, NULL},
-    {"flowCollectionUuid", ZS_P_UUID, false, 0, 0, NULL},
-    {"accountSystemType", ZS_P_STRING, true, 0, 0, system_types},
-    {"accountSystemContext", ZS_P_OBJECT, false, 0, 0, NULL},
-    {"ticketTypeUuid", ZS_P_UUID, false, 0, 0, NULL},
-    {"severity", ZS_P_INT, false, 1, 2, NULL},
-    {"categoryId", ZS_P_STRING, false, 1, 64, NULL},
-    END_PARAMS,
+    {.name = "name", .type = ZS_P_STRING, .required = true, .min = 1, .max = 255},
+    {.name = "description", .type = ZS_P_STRING, .max = 2048},
+    {.name = "requests", .type = ZS_P_ARRAY, .required = true, .min = 1, .max = 100},
+    {.name = "flowCollectionUuid", .type = ZS_P_UUID},
+    {.name = "accountSystemType", .type = ZS_P_STRING, .required = true, .choices = system_types},
+    {.name = "accountSystemContext", .type = ZS_P_OBJECT},
+    {.name = "ticketTypeUuid", .type = ZS_P_UUID},
+    {.name = "severity", .type = ZS_P_INT, .min = 1, .max = 2},
+    {.name = "categoryId", .type = ZS_P_STRING, .min = 1, .max = 64},
+    {0},
 };
 static const zs_param_t p_update_request[] = {
-    {"uuid", ZS_P_UUID, true, 0, 0, NULL},
-    {"requests", ZS_P_ARRAY, true, 1, 100, NULL},
-    {"description", ZS_P_STRING, false, 0, 2048, NULL},
-    END_PARAMS,
+    {.name = "uuid", .type = ZS_P_UUID, .required = true},
+    {.name = "requests", .type = ZS_P_ARRAY, .required = true, .min = 1, .max = 100},
+    {.name = "description", .type = ZS_P_STRING, .max = 2048},
+    {0},
 };
 static const zs_param_t p_change_status[] = {
-    {"uuid", ZS_P_UUID, true, 0, 0, NULL},
-    {"statusEvent", ZS_P_STRING, true, 0, 0, status_events},
-    {"comment", ZS_P_STRING, false, 0, 2048, NULL},
-    END_PARAMS,
+    {.name = "uuid", .type = ZS_P_UUID, .required = true},
+    {.name = "statusEvent", .type = ZS_P_STRING, .required = true, .choices = status_events},
+    {.name = "comment", .type = ZS_P_STRING, .max = 2048},
+    {0},
 };
 static const char *const delete_modes[] = {"Permissive", "Enforcing", NULL};
 static const zs_param_t p_delete[] = {
-    {"uuid", ZS_P_UUID, true, 0, 0, NULL},
-    {"deleteMode", ZS_P_STRING, false, 0, 0, delete_modes},
-    END_PARAMS,
+    {.name = "uuid", .type = ZS_P_UUID, .required = true},
+    {.name = "deleteMode", .type = ZS_P_STRING, .choices = delete_modes},
+    {0},
 };
 /* projectUuid: the SDK's (IAM2 project of the collection); kept, shown, queryable. */
 static const zs_param_t p_create_collection[] = {
-    {"name", ZS_P_STRING, true, 1, 255, NULL},
-    {"projectUuid", ZS_P_UUID, false, 0, 0, NULL},
-    {"description", ZS_P_STRING, false, 0, 2048, NULL},
-    {"isDefault", ZS_P_BOOL, false, 0, 0, NULL},
-    {"flows", ZS_P_ARRAY, true, 1, 20, NULL},
-    {"ticketTypeUuids", ZS_P_LIST, false, 0, 100, NULL},
-    END_PARAMS,
+    {.name = "name", .type = ZS_P_STRING, .required = true, .min = 1, .max = 255},
+    {.name = "projectUuid", .type = ZS_P_UUID},
+    {.name = "description", .type = ZS_P_STRING, .max = 2048},
+    {.name = "isDefault", .type = ZS_P_BOOL},
+    {.name = "flows", .type = ZS_P_ARRAY, .required = true, .min = 1, .max = 20},
+    {.name = "ticketTypeUuids", .type = ZS_P_LIST, .max = 100},
+    {0},
 };
 static const zs_param_t p_update_collection[] = {
-    {"uuid", ZS_P_UUID, true, 0, 0, NULL},
-    {"name", ZS_P_STRING, false, 1, 255, NULL},
-    {"description", ZS_P_STRING, false, 0, 2048, NULL},
-    {"isDefault", ZS_P_BOOL, false, 0, 0, NULL},
-    {"flows", ZS_P_ARRAY, false, 1, 20, NULL},
-    END_PARAMS,
+    {.name = "uuid", .type = ZS_P_UUID, .required = true},
+    {.name = "name", .type = ZS_P_STRING, .min = 1, .max = 255},
+    {.name = "description", .type = ZS_P_STRING, .max = 2048},
+    {.name = "isDefault", .type = ZS_P_BOOL},
+    {.name = "flows", .type = ZS_P_ARRAY, .min = 1, .max = 20},
+    {0},
 };
 static const zs_param_t p_collection_state[] = {
-    {"uuid", ZS_P_UUID, true, 0, 0, NULL},
-    {"stateEvent", ZS_P_STRING, true, 0, 0, state_events},
-    END_PARAMS,
+    {.name = "uuid", .type = ZS_P_UUID, .required = true},
+    {.name = "stateEvent", .type = ZS_P_STRING, .required = true, .choices = state_events},
+    {0},
 };
 /* Foreign views: every parameter optional (api.h, ZS_API_FOREIGN). */
 static const zs_param_t p_script_orders[] = {
-    {"limit", ZS_P_INT, false, 1, 1000, NULL},
-    {"marker", ZS_P_INT, false, 0, 0, NULL},
-    {"start_time", ZS_P_INT, false, 0, 0, NULL},
-    {"end_time", ZS_P_INT, false, 0, 0, NULL},
-    {"creator", ZS_P_STRING, false, 1, 255, NULL},
-    {"status", ZS_P_STRING, false, 0, 0, order_statuses},
-    {"name_like", ZS_P_STRING, false, 1, 255, NULL},
-    END_PARAMS,
+    {.name = "limit", .type = ZS_P_INT, .min = 1, .max = 1000},
+    {.name = "marker", .type = ZS_P_INT},
+    {.name = "start_time", .type = ZS_P_INT},
+    {.name = "end_time", .type = ZS_P_INT},
+    {.name = "creator", .type = ZS_P_STRING, .min = 1, .max = 255},
+    {.name = "status", .type = ZS_P_STRING, .choices = order_statuses},
+    {.name = "name_like", .type = ZS_P_STRING, .min = 1, .max = 255},
+    {0},
 };
 static const zs_param_t p_get_ticket[] = {
-    {"TicketId", ZS_P_STRING, false, 0, 64, NULL},
-    {"Uid", ZS_P_STRING, false, 0, 64, NULL},
-    END_PARAMS,
+    {.name = "TicketId", .type = ZS_P_STRING, .max = 64},
+    {.name = "Uid", .type = ZS_P_STRING, .max = 64},
+    {0},
 };
-static const zs_param_t p_any[] = {END_PARAMS};
+static const zs_param_t p_any[] = {{0}};
 
 #define T "org.zstack.ticket.api."
 #define ASYNC ZS_API_ASYNC
 #define ADMIN ZS_API_ADMIN
 const zs_api_t zs_apis_ticket[] = {
-    {"CreateTicket", T "APICreateTicketMsg", "POST", "/tickets", NULL, ASYNC | ZS_API_CREATE,
-     "ticket", p_create_ticket, ZS_REPLY_INVENTORY, &zs_res_ticket, NULL},
-    {"QueryTicket", T "APIQueryTicketMsg", "GET", "/tickets", NULL, ZS_API_QUERY, "ticket", p_any,
-     ZS_REPLY_INVENTORIES, &zs_res_ticket, NULL},
-    {"UpdateTicketRequest", T "APIUpdateTicketRequestMsg", "PUT", "/tickets/{uuid}/actions",
-     "updateTicketRequest", ASYNC, "ticket", p_update_request, ZS_REPLY_INVENTORY, &zs_res_ticket,
-     NULL},
-    {"ChangeTicketStatus", T "APIChangeTicketStatusMsg", "PUT", "/tickets/{uuid}/actions",
-     "changeTicketStatus", ASYNC, "ticket", p_change_status, ZS_REPLY_INVENTORY, &zs_res_ticket,
-     NULL},
-    {"DeleteTicket", T "APIDeleteTicketMsg", "DELETE", "/tickets/{uuid}", NULL, ASYNC, "ticket",
-     p_delete, ZS_REPLY_EMPTY, NULL, NULL},
-    {"QueryTicketHistory", T "APIQueryTicketHistoryMsg", "GET", "/tickets/histories", NULL,
-     ZS_API_QUERY, "ticket", p_any, ZS_REPLY_INVENTORIES, &zs_res_ticket_history, NULL},
-    {"QueryTicketType", T "APIQueryTicketTypeMsg", "GET", "/ticket-types", NULL, ZS_API_QUERY,
-     "ticket", p_any, ZS_REPLY_INVENTORIES, &zs_res_ticket_type, NULL},
-    {"CreateTicketFlowCollection", T "APICreateTicketFlowCollectionMsg", "POST",
-     "/tickets/flow-collections", NULL, ASYNC | ADMIN | ZS_API_CREATE, "ticket",
-     p_create_collection, ZS_REPLY_INVENTORY, &zs_res_ticket_flow_collection, NULL},
-    {"QueryTicketFlowCollection", T "APIQueryTicketFlowCollectionMsg", "GET",
-     "/tickets/flow-collections", NULL, ZS_API_QUERY, "ticket", p_any, ZS_REPLY_INVENTORIES,
-     &zs_res_ticket_flow_collection, NULL},
-    {"UpdateTicketFlowCollection", T "APIUpdateTicketFlowCollectionMsg", "PUT",
-     "/tickets/flow-collections/{uuid}/actions",
-     "updateIAM2TicketFlowCollection|updateTicketFlowCollection", ASYNC | ADMIN,
-     "ticket", p_update_collection, ZS_REPLY_INVENTORY, &zs_res_ticket_flow_collection, NULL},
-    {"ChangeTicketFlowCollectionState", T "APIChangeTicketFlowCollectionStateMsg", "PUT",
-     "/tickets/flow-collections/{uuid}/actions", "changeTicketFlowCollectionState", ASYNC | ADMIN,
-     "ticket", p_collection_state, ZS_REPLY_INVENTORY, &zs_res_ticket_flow_collection, NULL},
-    {"DeleteTicketFlowCollection", T "APIDeleteTicketFlowCollectionMsg", "DELETE",
-     "/tickets/flow-collections/{uuid}", NULL, ASYNC | ADMIN, "ticket", p_delete, ZS_REPLY_EMPTY,
-     NULL, NULL},
-    {"QueryTicketFlow", T "APIQueryTicketFlowMsg", "GET", "/tickets/flow", NULL, ZS_API_QUERY,
-     "ticket", p_any, ZS_REPLY_INVENTORIES, &zs_res_ticket_flow, NULL},
+    {.name = "CreateTicket", .klass = T "APICreateTicketMsg", .method = "POST", .path = "/tickets",
+     .flags = ASYNC | ZS_API_CREATE, .service = "ticket", .params = p_create_ticket,
+     .reply = ZS_REPLY_INVENTORY, .resource = &zs_res_ticket},
+    {.name = "QueryTicket", .klass = T "APIQueryTicketMsg", .method = "GET", .path = "/tickets",
+     .flags = ZS_API_QUERY, .service = "ticket", .params = p_any, .reply = ZS_REPLY_INVENTORIES,
+     .resource = &zs_res_ticket},
+    {.name = "UpdateTicketRequest", .klass = T "APIUpdateTicketRequestMsg", .method = "PUT",
+     .path = "/tickets/{uuid}/actions", .action = "updateTicketRequest", .flags = ASYNC,
+     .service = "ticket", .params = p_update_request, .reply = ZS_REPLY_INVENTORY,
+     .resource = &zs_res_ticket},
+    {.name = "ChangeTicketStatus", .klass = T "APIChangeTicketStatusMsg", .method = "PUT",
+     .path = "/tickets/{uuid}/actions", .action = "changeTicketStatus", .flags = ASYNC,
+     .service = "ticket", .params = p_change_status, .reply = ZS_REPLY_INVENTORY,
+     .resource = &zs_res_ticket},
+    {.name = "DeleteTicket", .klass = T "APIDeleteTicketMsg", .method = "DELETE",
+     .path = "/tickets/{uuid}", .flags = ASYNC, .service = "ticket", .params = p_delete,
+     .reply = ZS_REPLY_EMPTY},
+    {.name = "QueryTicketHistory", .klass = T "APIQueryTicketHistoryMsg", .method = "GET",
+     .path = "/tickets/histories", .flags = ZS_API_QUERY, .service = "ticket", .params = p_any,
+     .reply = ZS_REPLY_INVENTORIES, .resource = &zs_res_ticket_history},
+    {.name = "QueryTicketType", .klass = T "APIQueryTicketTypeMsg", .method = "GET",
+     .path = "/ticket-types", .flags = ZS_API_QUERY, .service = "ticket", .params = p_any,
+     .reply = ZS_REPLY_INVENTORIES, .resource = &zs_res_ticket_type},
+    {.name = "CreateTicketFlowCollection", .klass = T "APICreateTicketFlowCollectionMsg",
+     .method = "POST", .path = "/tickets/flow-collections",
+     .flags = ASYNC | ADMIN | ZS_API_CREATE, .service = "ticket", .params = p_create_collection,
+     .reply = ZS_REPLY_INVENTORY, .resource = &zs_res_ticket_flow_collection},
+    {.name = "QueryTicketFlowCollection", .klass = T "APIQueryTicketFlowCollectionMsg",
+     .method = "GET", .path = "/tickets/flow-collections", .flags = ZS_API_QUERY,
+     .service = "ticket", .params = p_any, .reply = ZS_REPLY_INVENTORIES,
+     .resource = &zs_res_ticket_flow_collection},
+    {.name = "UpdateTicketFlowCollection", .klass = T "APIUpdateTicketFlowCollectionMsg",
+     .method = "PUT", .path = "/tickets/flow-collections/{uuid}/actions",
+     .action = "updateIAM2TicketFlowCollection|updateTicketFlowCollection",
+     .flags = ASYNC | ADMIN, .service = "ticket", .params = p_update_collection,
+     .reply = ZS_REPLY_INVENTORY, .resource = &zs_res_ticket_flow_collection},
+    {.name = "ChangeTicketFlowCollectionState", .klass = T "APIChangeTicketFlowCollectionStateMsg",
+     .method = "PUT", .path = "/tickets/flow-collections/{uuid}/actions",
+     .action = "changeTicketFlowCollectionState", .flags = ASYNC | ADMIN, .service = "ticket",
+     .params = p_collection_state, .reply = ZS_REPLY_INVENTORY,
+     .resource = &zs_res_ticket_flow_collection},
+    {.name = "DeleteTicketFlowCollection", .klass = T "APIDeleteTicketFlowCollectionMsg",
+     .method = "DELETE", .path = "/tickets/flow-collections/{uuid}", .flags = ASYNC | ADMIN,
+     .service = "ticket", .params = p_delete, .reply = ZS_REPLY_EMPTY},
+    {.name = "QueryTicketFlow", .klass = T "APIQueryTicketFlowMsg", .method = "GET",
+     .path = "/tickets/flow", .flags = ZS_API_QUERY, .service = "ticket", .params = p_any,
+     .reply = ZS_REPLY_INVENTORIES, .resource = &zs_res_ticket_flow},
     /* §11: Huawei COC "Displaying the Script Tickets" (GET /v1/job/script/orders) and Alibaba
      * GetTicket (GET /?Action=GetTicket). */
-    {"ListScriptOrders", NULL, "GET", "/job/script/orders", NULL, ZS_API_FOREIGN, "ticket",
-     p_script_orders, ZS_REPLY_OTHER, NULL, NULL},
-    {"AliyunGetTicket", NULL, "GET", "/", "GetTicket", ZS_API_FOREIGN | ZS_API_ROOT, "ticket",
-     p_get_ticket, ZS_REPLY_OTHER, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL},
+    {.name = "ListScriptOrders", .method = "GET", .path = "/job/script/orders",
+     .flags = ZS_API_FOREIGN, .service = "ticket", .params = p_script_orders,
+     .reply = ZS_REPLY_OTHER},
+    {.name = "AliyunGetTicket", .method = "GET", .path = "/", .action = "GetTicket",
+     .flags = ZS_API_FOREIGN | ZS_API_ROOT, .service = "ticket", .params = p_get_ticket,
+     .reply = ZS_REPLY_OTHER},
+    {0},
 };

@@ -61,7 +61,8 @@ zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
             return self->conn[i].sock;
     if (self->n == MAX_SERVICES)
         return NULL;
-    const char *eps = zs_config_endpoints(service);
+    char room[ZS_CONFIG_ENDPOINTS_SIZE];
+    const char *eps = zs_config_endpoints(service, room);
     zsock_t *s = zsock_new(ZMQ_DEALER);
     if (!s)
         return NULL;

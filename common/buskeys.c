@@ -53,8 +53,9 @@ void zs_bus_keys_stop(void)
 int zs_bus_keys_init(const char *role)
 {
     bool tcp = false;
+    char room[ZS_CONFIG_ENDPOINTS_SIZE];
     for (size_t i = 0; i < NSERVERS; i++)
-        tcp |= is_tcp(zs_config_endpoints(servers[i][0]));
+        tcp |= is_tcp(zs_config_endpoints(servers[i][0], room));
     if (!tcp)
         return 0;
     if (zs_config_bool("bus.plain-tcp", false)) {
@@ -70,7 +71,7 @@ int zs_bus_keys_init(const char *role)
     if (!own || !strcmp(zcert_secret_txt(own), "0000000000000000000000000000000000000000"))
         return missing(path);
     for (size_t i = 0; i < NSERVERS; i++) {
-        if (!is_tcp(zs_config_endpoints(servers[i][0])))
+        if (!is_tcp(zs_config_endpoints(servers[i][0], room)))
             continue;
         snprintf(path, sizeof path, "%s/public/%s.cert", dir, servers[i][1]);
         zcert_t *c = zcert_load(path);

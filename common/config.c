@@ -3,7 +3,6 @@
 #include "config.h"
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +13,41 @@ typedef struct {
 } layer_t;
 static layer_t flags, file, defaults;
 
-/* Endpoint defaults made by zs_config_endpoints: kept apart from the layers (read-only once
- * loaded), appended under a lock, freed only by zs_config_reset. */
-typedef struct endpoint_default {
-    struct endpoint_default *next;
-    char text[];
-} endpoint_default_t;
-static endpoint_default_t *endpoint_defaults;
-static pthread_mutex_t endpoint_defaults_lock = PTHREAD_MUTEX_INITIALIZER;
+#define DATA_DIR_MAX 1024   /* fits ZS_CONFIG_ENDPOINTS_SIZE with any key-sized service name */
+
+/* The integer settings, checked at load (config.h). Every zs_config_int key of the suite is
+ * here (tests/unit/test_config.c checks the sources), and the gateway's numbers it hands to
+ * civetweb as text. */
+static const char *const integer_keys[] = {
+    "broker.ack-lease-ms", "broker.max-open-jobs", "broker.redispatch-max-ms",
+    "broker.redispatch-ms", "broker.result-ttl", "broker.window",
+    "bus.attempt-ms", "bus.connect-timeout-ms", "bus.heartbeat-ivl-ms",
+    "bus.heartbeat-timeout-ms", "bus.heartbeat-ttl-ms", "bus.keepalive-idle-s",
+    "bus.queue-max", "bus.read-resends",
+    "cleanup.retry", "cleanup.timeout-ms",
+    "core.login-address-free-failures", "core.login-free-failures", "core.login-max-delay",
+    "core.login-queue", "core.login-window", "core.max-sessions", "core.pwhash-memory",
+    "core.ready-ping-ms", "core.session-timeout",
+    "fault.commit-failures", "fault.write-delay-us",
+    "gateway.body-limit", "gateway.body-timeout-ms", "gateway.job-timeout",
+    "gateway.keep-alive-timeout-ms", "gateway.max-connections-per-client",
+    "gateway.max-waiting-per-service", "gateway.request-timeout-ms", "gateway.session-cache-ms",
+    "gateway.sync-timeout", "gateway.threads",
+    "gc.adopt-interval", "gc.attempt-timeout-ms", "gc.done-retention-days",
+    "gc.failing-attempts", "gc.interval", "gc.max-interval", "gc.sweep-interval",
+    "host.cpu-overprovisioning",
+    "license.usage-poll-ms",
+    "longjob.api-timeout", "longjob.backup-chunk-timeout-ms", "longjob.backup-step-delay-ms",
+    "longjob.concurrency", "longjob.resend-ms", "longjob.suspend-after-ms",
+    "node.dead-after", "node.heartbeat-interval",
+    "notification.retention-days",
+    "outbox.hold-ms", "outbox.retry",
+    "progress.keep-after-finish", "progress.max-age",
+    "service.remote-threads",
+    "ticket.call-retry-window", "ticket.call-timeout",
+    "webhook.retry-base-ms", "webhook.timeout", "webhook.window",
+    NULL,
+};
 
 /* Configuration is made at start, where running out of memory can only end the process. */
 static void *need(void *p)
@@ -45,6 +71,10 @@ static char *trim(char *s)
 
 static void put(layer_t *l, const char *key, const char *value)
 {
+    if (strlen(key) > ZS_CONFIG_KEY_MAX) {
+        fprintf(stderr, "config: key longer than %d bytes: %.40s...\n", ZS_CONFIG_KEY_MAX, key);
+        exit(1);
+    }
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->rows[i].key, key) == 0) {
             free(l->rows[i].value);
@@ -86,11 +116,65 @@ void zs_config_reset(void)
     clear(&flags);
     clear(&file);
     clear(&defaults);
-    while (endpoint_defaults) {
-        endpoint_default_t *next = endpoint_defaults->next;
-        free(endpoint_defaults);
-        endpoint_defaults = next;
+}
+
+bool zs_config_is_integer(const char *key)
+{
+    for (const char *const *k = integer_keys; *k; k++)
+        if (strcmp(*k, key) == 0)
+            return true;
+    return false;
+}
+
+/* Reads `v` as a whole decimal int64 into *out. Returns false when it is not one. */
+static bool parse_int(const char *v, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno == ERANGE || isspace((unsigned char)*v))
+        return false;
+    *out = x;
+    return true;
+}
+
+/* The environment variable of `key` into env (ZS_CONFIG_KEY_MAX + 4 bytes). */
+static void env_name(const char *key, char *env)
+{
+    size_t n = 3;
+    memcpy(env, "ZS_", n);
+    for (const char *k = key; *k; k++)
+        env[n++] = (*k == '.' || *k == '-') ? '_' : (char)toupper((unsigned char)*k);
+    env[n] = '\0';
+}
+
+/* The checks of zs_config_load past the file: integer settings from the environment and the
+ * flags, and a data dir the default endpoints have room for. */
+static int check_loaded(void)
+{
+    int rc = 0;
+    int64_t x;
+    for (const char *const *k = integer_keys; *k; k++) {
+        char env[ZS_CONFIG_KEY_MAX + 4];
+        env_name(*k, env);
+        const char *v = getenv(env);
+        if (v && !parse_int(v, &x)) {
+            fprintf(stderr, "config: %s (environment %s) = \"%s\": not an integer (a decimal "
+                    "number is expected)\n", *k, env, v);
+            rc = -1;
+        }
+        if ((v = find(&flags, *k)) && !parse_int(v, &x)) {
+            fprintf(stderr, "config: %s (flag) = \"%s\": not an integer (a decimal number is "
+                    "expected)\n", *k, v);
+            rc = -1;
+        }
     }
+    const char *dir = zs_config_data_dir();
+    if (strlen(dir) > DATA_DIR_MAX) {
+        fprintf(stderr, "config: data.dir longer than %d bytes\n", DATA_DIR_MAX);
+        rc = -1;
+    }
+    return rc;
 }
 
 /* Cuts a comment: ';' or '#' at the start or after whitespace. */
@@ -103,12 +187,9 @@ static void strip_comment(char *s)
         }
 }
 
-int zs_config_load(const char *path)
+/* Reads the file `path` into the file layer. Returns 0, or -1 with a message. */
+static int load_file(const char *path)
 {
-    if (!path)
-        path = getenv("ZS_CONFIG");
-    if (!path || !*path)
-        return 0;
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "config: cannot open %s\n", path);
@@ -146,11 +227,36 @@ int zs_config_load(const char *path)
             break;
         }
         *eq = '\0';
-        char key[300];
+        char key[sizeof section + sizeof line];
         snprintf(key, sizeof key, "%s%s%s", section, *section ? "." : "", trim(s));
-        put(&file, key, trim(eq + 1));
+        if (strlen(key) > ZS_CONFIG_KEY_MAX) {
+            fprintf(stderr, "config: %s:%d: key longer than %d bytes\n", path, lineno,
+                    ZS_CONFIG_KEY_MAX);
+            rc = -1;
+            break;
+        }
+        const char *value = trim(eq + 1);
+        int64_t x;
+        if (zs_config_is_integer(key) && !parse_int(value, &x)) {
+            /* every bad line is reported, then the load fails */
+            fprintf(stderr, "config: %s:%d: %s = \"%s\": not an integer (a decimal number is "
+                    "expected)\n", path, lineno, key, value);
+            rc = -1;
+            continue;
+        }
+        put(&file, key, value);
     }
     fclose(f);
+    return rc;
+}
+
+int zs_config_load(const char *path)
+{
+    if (!path)
+        path = getenv("ZS_CONFIG");
+    int rc = path && *path ? load_file(path) : 0;
+    if (check_loaded() != 0)
+        rc = -1;
     return rc;
 }
 
@@ -159,13 +265,12 @@ const char *zs_config_get(const char *key, const char *fallback)
     const char *v = find(&flags, key);
     if (v)
         return v;
-    char env[300] = "ZS_";
-    size_t n = 3;
-    for (const char *k = key; *k && n < sizeof env - 1; k++)
-        env[n++] = (*k == '.' || *k == '-') ? '_' : (char)toupper((unsigned char)*k);
-    env[n] = '\0';
-    if ((v = getenv(env)))
-        return v;
+    if (strlen(key) <= ZS_CONFIG_KEY_MAX) {   /* longer keys are never set anywhere */
+        char env[ZS_CONFIG_KEY_MAX + 4];
+        env_name(key, env);
+        if ((v = getenv(env)))
+            return v;
+    }
     if ((v = find(&file, key)) || (v = find(&defaults, key)))
         return v;
     return fallback;
@@ -174,12 +279,10 @@ const char *zs_config_get(const char *key, const char *fallback)
 int64_t zs_config_int(const char *key, int64_t fallback)
 {
     const char *v = zs_config_get(key, NULL);
-    if (!v || !*v)
+    if (!v)
         return fallback;
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (end == v || *end || errno == ERANGE) {
+    int64_t x;
+    if (!parse_int(v, &x)) {
         fprintf(stderr, "config: %s = \"%s\": not an integer (a decimal number is expected)\n",
                 key, v);
         exit(2);
@@ -200,27 +303,22 @@ const char *zs_config_data_dir(void)
     return zs_config_get("data.dir", "./var");
 }
 
-const char *zs_config_endpoints(const char *service)
+const char *zs_config_endpoints(const char *service, char buf[ZS_CONFIG_ENDPOINTS_SIZE])
 {
-    char key[128];
-    snprintf(key, sizeof key, "bus.%s", service);
+    char key[ZS_CONFIG_KEY_MAX + 1];
+    if (snprintf(key, sizeof key, "bus.%s", service) >= (int)sizeof key) {
+        fprintf(stderr, "config: service name too long: %.40s...\n", service);
+        exit(1);
+    }
     const char *v = zs_config_get(key, NULL);
     if (v)
         return v;
-    char def[1200];
-    snprintf(def, sizeof def, "ipc://%s/bus/%s.ipc", zs_config_data_dir(), service);
-    pthread_mutex_lock(&endpoint_defaults_lock);
-    endpoint_default_t *d = endpoint_defaults;
-    while (d && strcmp(d->text, def) != 0)
-        d = d->next;
-    if (!d) {
-        d = need(malloc(sizeof *d + strlen(def) + 1));
-        strcpy(d->text, def);
-        d->next = endpoint_defaults;
-        endpoint_defaults = d;
+    if (snprintf(buf, ZS_CONFIG_ENDPOINTS_SIZE, "ipc://%s/bus/%s.ipc", zs_config_data_dir(),
+                 service) >= ZS_CONFIG_ENDPOINTS_SIZE) {
+        fprintf(stderr, "config: data.dir longer than %d bytes\n", DATA_DIR_MAX);
+        exit(2);
     }
-    pthread_mutex_unlock(&endpoint_defaults_lock);
-    return d->text;
+    return buf;
 }
 
 /* The host part of one endpoint into out ("" for this host: ipc://, loopback). */
@@ -246,7 +344,8 @@ static void endpoint_host(const char *ep, size_t len, char *out, size_t size)
 int zs_config_check_topology(const char *const *stateful, char *why, size_t size)
 {
     for (const char *const *s = stateful; *s; s++) {
-        const char *list = zs_config_endpoints(*s);
+        char room[ZS_CONFIG_ENDPOINTS_SIZE];
+        const char *list = zs_config_endpoints(*s, room);
         char first[256] = "", host[256];
         bool have_first = false;
         for (const char *p = list; *p;) {

@@ -15,7 +15,8 @@ zsock_t *zs_events_publisher(void)
     zs_bus_tune(pub);
     zsock_set_reconnect_ivl(pub, 10);
     zsock_set_reconnect_ivl_max(pub, 1000);
-    const char *in = zs_config_endpoints("events-in");
+    char room[ZS_CONFIG_ENDPOINTS_SIZE];
+    const char *in = zs_config_endpoints("events-in", room);
     if (zs_bus_keys_client(pub, in, "events-in") != 0 || zsock_connect(pub, "%s", in) != 0) {
         zs_warn("events: cannot connect the publisher");
         zsock_destroy(&pub);
@@ -54,7 +55,8 @@ zsock_t *zs_events_subscriber(const char *const *topics)
         zsock_set_subscribe(sub, "");
     for (const char *const *t = topics; t && *t; t++)
         zsock_set_subscribe(sub, *t);
-    const char *out = zs_config_endpoints("events-out");
+    char room[ZS_CONFIG_ENDPOINTS_SIZE];
+    const char *out = zs_config_endpoints("events-out", room);
     if (zs_bus_keys_client(sub, out, "events-out") != 0 || zsock_connect(sub, "%s", out) != 0) {
         zs_warn("events: cannot connect the subscriber");
         zsock_destroy(&sub);
@@ -132,8 +134,9 @@ static void proxy_run(zsock_t *pipe, void *arg)
 zactor_t *zs_events_proxy_new(void)
 {
     proxy_t *p = calloc(1, sizeof *p);
-    p->in = proxy_side(ZMQ_XSUB, zs_config_endpoints("events-in"));
-    p->out = p->in ? proxy_side(ZMQ_XPUB, zs_config_endpoints("events-out")) : NULL;
+    char room[ZS_CONFIG_ENDPOINTS_SIZE];
+    p->in = proxy_side(ZMQ_XSUB, zs_config_endpoints("events-in", room));
+    p->out = p->in ? proxy_side(ZMQ_XPUB, zs_config_endpoints("events-out", room)) : NULL;
     if (!p->out) {
         zsock_destroy(&p->in);
         free(p);

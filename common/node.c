@@ -36,9 +36,11 @@ static void check_and_exit(const char *process, const char *role)
     const char *bind = zs_config_get(key, NULL);
     if (bind)
         snprintf(ep, sizeof ep, "%s", bind);
-    else
-        snprintf(ep, sizeof ep, "%.*s", (int)strcspn(zs_config_endpoints(role), ","),
-                 zs_config_endpoints(role));
+    else {
+        char room[ZS_CONFIG_ENDPOINTS_SIZE];
+        const char *eps = zs_config_endpoints(role, room);
+        snprintf(ep, sizeof ep, "%.*s", (int)strcspn(eps, ","), eps);
+    }
     char *wild = strstr(ep, "://0.0.0.0:") ? strstr(ep, "0.0.0.0:") : strstr(ep, "://*:") ? strstr(ep, "*:") : NULL;
     if (wild) {
         char port[32];

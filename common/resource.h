@@ -1,7 +1,7 @@
 /* resource.h — what a stored, queryable resource looks like: its fields, their types, which
- * are indexed, its joins. One static descriptor per resource (declared with the API table of
- * its domain); the store keeps indexes from it, the query engine validates and compares with
- * it, and replies are rendered through it.
+ * are indexed, its joins. One static descriptor per resource (defined with the API table of
+ * its domain, common/apis_<domain>.c, and declared in api.h); the store keeps indexes from it,
+ * the query engine validates and compares with it, and replies are rendered through it.
  *
  * Records are jansson objects. Field values in a record, by type:
  *   ZS_FT_STRING  string            ZS_FT_INT   integer        ZS_FT_REAL  number

@@ -221,7 +221,8 @@ zs_service_t *zs_service_new(const zs_service_def_t *def, int argc, char **argv)
     char ep_key[64];
     snprintf(ep_key, sizeof ep_key, "bus.%s.bind", def->name);
     char first[1024];
-    snprintf(first, sizeof first, "%s", zs_config_endpoints(def->name));
+    char room[ZS_CONFIG_ENDPOINTS_SIZE];
+    snprintf(first, sizeof first, "%s", zs_config_endpoints(def->name, room));
     first[strcspn(first, ",")] = '\0';
     snprintf(svc->bind, sizeof svc->bind, "%s", zs_config_get(ep_key, first));
 

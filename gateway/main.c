@@ -441,11 +441,6 @@ int main(int argc, char **argv)
     sync_timeout_ms = zs_config_int("gateway.sync-timeout", 30) * 1000;
     default_job_timeout_ms = zs_config_int("gateway.job-timeout", 1800) * 1000;
     max_waiters = atoi(threads) / 2;
-    /* Resolve every endpoint default now: the configuration is read-only once threads run. */
-    zs_config_endpoints("core");
-    for (size_t i = 0; i < zs_api_count(); i++)
-        zs_config_endpoints(zs_api_at(i)->service);
-    zs_config_endpoints("events-out");
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

@@ -26,24 +26,24 @@
 #define SWEEP_BATCH 1000
 
 static const zs_field_t progress_fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"apiId", ZS_FT_STRING, true, false},
-    {"parentUuid", ZS_FT_STRING, false, false},
-    {"taskName", ZS_FT_STRING, false, false},
-    {"type", ZS_FT_STRING, false, false},
-    {"content", ZS_FT_STRING, false, false},
-    {"opaque", ZS_FT_JSON, false, false},
-    {"arguments", ZS_FT_STRING, false, false},
-    {"time", ZS_FT_EPOCH, true, false},
-    {"totalSteps", ZS_FT_INT, false, false},
-    {"currentStep", ZS_FT_INT, false, false},
-    {"seq", ZS_FT_INT, false, true},          /* orders entries reported in the same ms */
-    {"expireAt", ZS_FT_EPOCH, true, true},
-    {NULL, 0, false, false},
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "apiId", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "parentUuid", .type = ZS_FT_STRING},
+    {.name = "taskName", .type = ZS_FT_STRING},
+    {.name = "type", .type = ZS_FT_STRING},
+    {.name = "content", .type = ZS_FT_STRING},
+    {.name = "opaque", .type = ZS_FT_JSON},
+    {.name = "arguments", .type = ZS_FT_STRING},
+    {.name = "time", .type = ZS_FT_EPOCH, .indexed = true},
+    {.name = "totalSteps", .type = ZS_FT_INT},
+    {.name = "currentStep", .type = ZS_FT_INT},
+    {.name = "seq", .type = ZS_FT_INT, .hidden = true}, /* orders entries reported in the same ms */
+    {.name = "expireAt", .type = ZS_FT_EPOCH, .indexed = true, .hidden = true},
+    {0},
 };
 /* Not in zs_resources_core: no query API serves it, GetTaskProgress builds its own reply. */
 static const zs_resource_t progress_res = {
-    "TaskProgress", PROGRESS, NULL, NULL, "core", NULL, progress_fields, NULL,
+    .name = "TaskProgress", .collection = PROGRESS, .service = "core", .fields = progress_fields,
 };
 
 static int64_t next_seq;

@@ -21,19 +21,22 @@
 #include <unistd.h>
 
 static const zs_field_t fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"name", ZS_FT_STRING, true, false},
-    {"size", ZS_FT_INT, true, false},
-    {"weight", ZS_FT_REAL, false, false},
-    {"enabled", ZS_FT_BOOL, true, false},
-    {"createDate", ZS_FT_TIME, true, false},
-    {"time", ZS_FT_EPOCH, false, false},
-    {"meta", ZS_FT_JSON, false, false},
-    {"ownerUuid", ZS_FT_STRING, true, false},
-    {"secret", ZS_FT_STRING, false, true},
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "name", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "size", .type = ZS_FT_INT, .indexed = true},
+    {.name = "weight", .type = ZS_FT_REAL},
+    {.name = "enabled", .type = ZS_FT_BOOL, .indexed = true},
+    {.name = "createDate", .type = ZS_FT_TIME, .indexed = true},
+    {.name = "time", .type = ZS_FT_EPOCH},
+    {.name = "meta", .type = ZS_FT_JSON},
+    {.name = "ownerUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "secret", .type = ZS_FT_STRING, .hidden = true},
     {.name = NULL},
 };
-static const zs_join_t joins[] = {{"owner", "Owner", "ownerUuid", "uuid"}, {.name = NULL}};
+static const zs_join_t joins[] = {
+    {.name = "owner", .resource = "Owner", .local = "ownerUuid", .remote = "uuid"},
+    {.name = NULL},
+};
 static const zs_resource_t res = {
     .name = "FuzzThing", .collection = "things", .fixed = "enabled not null",
     .fields = fields, .joins = joins,
@@ -148,7 +151,7 @@ static json_t *run(const json_t *params, bool with_visible, json_t **error)
                                  &st, error);
     mdb_txn_abort(txn);
     zs_query_destroy(&q);
-    if (!st.plan)
+    if (!st.plan[0])            /* every run names its plan, "none" at least */
         abort();
     return reply;
 }

@@ -8,6 +8,7 @@
 #include "pack.h"
 #include "tag_identity.h"
 #include "uuid.h"
+#include "testutil.h"
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,11 +92,8 @@ END_TEST
 
 START_TEST(config_file_and_environment)
 {
-    char path[] = "/tmp/zs-config-XXXXXX";
-    int fd = mkstemp(path);
-    FILE *f = fdopen(fd, "w");
-    fputs("# comment\n[gateway]\nlisten = 127.0.0.1:9999\nthreads=8\n[webhook]\nsecret = s3cret\n", f);
-    fclose(f);
+    char path[TEST_TEMP_PATH_SIZE];
+    test_temp_file(path, "# comment\n[gateway]\nlisten = 127.0.0.1:9999\nthreads=8\n[webhook]\nsecret = s3cret\n");
     ck_assert_int_eq(zs_config_load(path), 0);
     ck_assert_str_eq(zs_config_get("gateway.listen", "x"), "127.0.0.1:9999");
     ck_assert_int_eq(zs_config_int("gateway.threads", 1), 8);

@@ -1,34 +1,27 @@
 /* Unit tests of the configuration (common/config.c) and of the identity locks
  * (common/identity.c): comments, precedence flags > environment > file > defaults, every key
  * of deploy/zs.conf.sample as shipped, the one-host rule of stateful services, and a second
- * claim of a live ipc endpoint, malformed integers, default endpoints that leave the tables
- * alone, and many keys. Run from the repository root (tests/run-all does). */
+ * claim of a live ipc endpoint, malformed integers (read, and refused at load), default
+ * endpoints in the caller's buffer, many keys, overlong keys. Run from the repository root
+ * (tests/run-all and `make test-unit` do). */
 #include "config.h"
 #include "identity.h"
+#include "testutil.h"
 #include <check.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *write_temp(const char *text)
-{
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/zs-config-XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 START_TEST(inline_comments_are_stripped)
 {
     zs_config_reset();
-    char *path = write_temp("; a comment\n# another\n[bus]\nbroker = tcp://10.99.0.1:7100     ; the broker's intake\n"
+    char path[TEST_TEMP_PATH_SIZE];
+    test_temp_file(path, "; a comment\n# another\n[bus]\nbroker = tcp://10.99.0.1:7100     ; the broker's intake\n"
                             "core = tcp://h:1\t# tab comment\nodd = a;b#c   \n[x]\nempty =\n");
     ck_assert_int_eq(zs_config_load(path), 0);
     ck_assert_str_eq(zs_config_get("bus.broker", "?"), "tcp://10.99.0.1:7100");
@@ -37,7 +30,7 @@ START_TEST(inline_comments_are_stripped)
     ck_assert_str_eq(zs_config_get("x.empty", "?"), "");
     unlink(path);
     zs_config_reset();
-    path = write_temp("[gateway\nlisten = x\n");
+    test_temp_file(path, "[gateway\nlisten = x\n");
     ck_assert_int_eq(zs_config_load(path), -1);
     unlink(path);
     ck_assert_int_eq(zs_config_load("/nonexistent/zs.conf"), -1);
@@ -50,7 +43,8 @@ START_TEST(precedence_flags_env_file_defaults)
     unsetenv("ZS_GATEWAY_LISTEN");
     zs_config_default("gateway.listen", "default:1");
     ck_assert_str_eq(zs_config_get("gateway.listen", "fallback"), "default:1");
-    char *path = write_temp("[gateway]\nlisten = file:2\n");
+    char path[TEST_TEMP_PATH_SIZE];
+    test_temp_file(path, "[gateway]\nlisten = file:2\n");
     ck_assert_int_eq(zs_config_load(path), 0);
     unlink(path);
     ck_assert_str_eq(zs_config_get("gateway.listen", "fallback"), "file:2");
@@ -61,7 +55,7 @@ START_TEST(precedence_flags_env_file_defaults)
     /* a flag set before the file is loaded still wins (zs_node_init parses flags first) */
     zs_config_reset();
     zs_config_set("data.dir", "/from/flag");
-    path = write_temp("[data]\ndir = /from/file\n");
+    test_temp_file(path, "[data]\ndir = /from/file\n");
     ck_assert_int_eq(zs_config_load(path), 0);
     unlink(path);
     ck_assert_str_eq(zs_config_data_dir(), "/from/flag");
@@ -158,23 +152,25 @@ START_TEST(a_live_ipc_endpoint_cannot_be_claimed_twice)
 }
 END_TEST
 
-/* The default endpoint of a service is made without writing the configuration tables: the
- * key stays unset, every default stays valid and the same text is returned each time. */
-START_TEST(default_endpoints_leave_the_tables_alone)
+/* The default endpoint of a service is computed into the caller's buffer: the tables are
+ * not written (the key stays unset), and a set value is returned as is, not copied. */
+START_TEST(default_endpoints_go_to_the_callers_buffer)
 {
     zs_config_reset();
     unsetenv("ZS_BUS_ALPHA");
     unsetenv("ZS_BUS_BETA");
     zs_config_set("data.dir", "/d");
-    const char *a = zs_config_endpoints("alpha"), *b = zs_config_endpoints("beta");
+    char a[ZS_CONFIG_ENDPOINTS_SIZE], b[ZS_CONFIG_ENDPOINTS_SIZE];
+    ck_assert_ptr_eq(zs_config_endpoints("alpha", a), a);
+    ck_assert_ptr_eq(zs_config_endpoints("beta", b), b);
     ck_assert_str_eq(a, "ipc:///d/bus/alpha.ipc");
     ck_assert_str_eq(b, "ipc:///d/bus/beta.ipc");
     ck_assert_ptr_null(zs_config_get("bus.alpha", NULL));
     ck_assert_ptr_null(zs_config_get("bus.beta", NULL));
-    ck_assert_ptr_eq(zs_config_endpoints("alpha"), a);
-    ck_assert_str_eq(a, "ipc:///d/bus/alpha.ipc");   /* still valid after the second one */
     zs_config_set("bus.alpha", "tcp://127.0.0.1:7001");   /* a set value wins over the default */
-    ck_assert_str_eq(zs_config_endpoints("alpha"), "tcp://127.0.0.1:7001");
+    const char *set = zs_config_endpoints("alpha", a);
+    ck_assert_ptr_eq(set, zs_config_get("bus.alpha", NULL));
+    ck_assert_str_eq(set, "tcp://127.0.0.1:7001");
     zs_config_reset();
 }
 END_TEST
@@ -208,25 +204,127 @@ static int int_in_child(const char *key, const char *value, char *err, size_t si
     return WEXITSTATUS(status);
 }
 
-START_TEST(malformed_integer_is_an_error_naming_the_key)
+START_TEST(malformed_integer_read_is_an_error_naming_the_key)
 {
     zs_config_reset();
     unsetenv("ZS_GC_INTERVAL");
     ck_assert_int_eq(zs_config_int("gc.interval", 60), 60);          /* unset */
-    zs_config_set("gc.interval", "");
-    ck_assert_int_eq(zs_config_int("gc.interval", 60), 60);          /* empty: unset */
     zs_config_set("gc.interval", "-15");
     ck_assert_int_eq(zs_config_int("gc.interval", 60), -15);
     zs_config_set("gc.interval", "9223372036854775807");
     ck_assert(zs_config_int("gc.interval", 60) == INT64_MAX);
     zs_config_reset();
-    static const char *const bad[] = {"10s", "abc", "1.5", " ", "99999999999999999999", NULL};
+    static const char *const bad[] = {"10s", "abc", "1.5", "", " ", " 5", "99999999999999999999",
+                                      NULL};
     for (const char *const *v = bad; *v; v++) {
         char err[512];
         ck_assert_int_eq(int_in_child("gc.interval", *v, err, sizeof err), 2);
         ck_assert_msg(strstr(err, "gc.interval") && strstr(err, *v) && strstr(err, "not an integer"),
                       "value '%s': stderr '%s'", *v, err);
     }
+}
+END_TEST
+
+/* zs_config_load(path) with stderr caught into err (up to size-1 bytes). */
+static int load_catching(const char *path, char *err, size_t size)
+{
+    char out[TEST_TEMP_PATH_SIZE];
+    test_temp_file(out, "");
+    fflush(stderr);
+    int saved = dup(2), fd = open(out, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    dup2(fd, 2);
+    close(fd);
+    int rc = zs_config_load(path);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    FILE *f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(err, 1, size - 1, f);
+    err[n] = '\0';
+    fclose(f);
+    unlink(out);
+    return rc;
+}
+
+/* A malformed integer setting fails the load at start, naming the key and the line (file)
+ * or the variable (environment); it is not kept, and a good line next to it is read. */
+START_TEST(malformed_integer_setting_fails_the_load)
+{
+    static const char *const bad[] = {"12x", "", "99999999999999999999", "1.5", "0x10", NULL};
+    char path[TEST_TEMP_PATH_SIZE], text[256], err[1024];
+    unsetenv("ZS_BUS_QUEUE_MAX");
+    for (const char *const *v = bad; *v; v++) {
+        zs_config_reset();
+        snprintf(text, sizeof text, "[bus]\nattempt-ms = 500\nqueue-max = %s ; comment\n", *v);
+        test_temp_file(path, text);
+        ck_assert_int_eq(load_catching(path, err, sizeof err), -1);
+        unlink(path);
+        char where[64];
+        snprintf(where, sizeof where, "%s:3: bus.queue-max = \"%s\"", path, *v);
+        ck_assert_msg(strstr(err, where) && strstr(err, "not an integer"), "'%s': stderr '%s'", *v, err);
+        ck_assert_ptr_null(zs_config_get("bus.queue-max", NULL));
+        ck_assert_str_eq(zs_config_get("bus.attempt-ms", "?"), "500");
+    }
+    /* good integers of every form load */
+    zs_config_reset();
+    test_temp_file(path, "[bus]\nqueue-max = -15\nattempt-ms = 9223372036854775807\n[gateway]\n"
+                   "threads = +8\nlisten = 12x\n");   /* not an integer setting: any text */
+    ck_assert_int_eq(load_catching(path, err, sizeof err), 0);
+    unlink(path);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(zs_config_int("bus.queue-max", 0), -15);
+    ck_assert(zs_config_int("bus.attempt-ms", 0) == INT64_MAX);
+    ck_assert_int_eq(zs_config_int("gateway.threads", 0), 8);
+    /* the environment and the flags are checked at load too, file or not */
+    zs_config_reset();
+    setenv("ZS_BUS_QUEUE_MAX", "12x", 1);
+    ck_assert_int_eq(load_catching(NULL, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "bus.queue-max (environment ZS_BUS_QUEUE_MAX) = \"12x\""), "%s", err);
+    setenv("ZS_BUS_QUEUE_MAX", "", 1);
+    ck_assert_int_eq(load_catching(NULL, err, sizeof err), -1);
+    setenv("ZS_BUS_QUEUE_MAX", "64", 1);
+    ck_assert_int_eq(load_catching(NULL, err, sizeof err), 0);
+    unsetenv("ZS_BUS_QUEUE_MAX");
+    zs_config_set("gc.interval", "soon");
+    ck_assert_int_eq(load_catching(NULL, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "gc.interval (flag) = \"soon\""), "%s", err);
+    zs_config_reset();
+}
+END_TEST
+
+/* Every key the sources read with zs_config_int is an integer setting load checks. */
+START_TEST(every_integer_read_is_declared)
+{
+    FILE *p = popen("grep -rhoE --include='*.c' 'zs_config_int\\(\"[^\"]+\"' "
+                    "common gateway broker svc-* tools", "r");
+    ck_assert_ptr_nonnull(p);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, p)) {
+        char *key = strchr(line, '"') + 1;
+        *strchr(key, '"') = '\0';
+        ck_assert_msg(zs_config_is_integer(key), "%s is read with zs_config_int but not declared "
+                      "in config.c's integer_keys", key);
+        n++;
+    }
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_int_ge(n, 40);   /* the grep did see the sources (run from the repository root) */
+    ck_assert(!zs_config_is_integer("gateway.listen"));
+}
+END_TEST
+
+START_TEST(overlong_key_fails_the_load)
+{
+    char text[600], path[TEST_TEMP_PATH_SIZE], err[512];
+    snprintf(text, sizeof text, "[s]\nok = 1\n%0300d = x\n", 0);
+    test_temp_file(path, text);
+    zs_config_reset();
+    ck_assert_int_eq(load_catching(path, err, sizeof err), -1);
+    unlink(path);
+    ck_assert_msg(strstr(err, ":3: key longer than 255 bytes"), "%s", err);
+    zs_config_reset();
 }
 END_TEST
 
@@ -243,7 +341,8 @@ START_TEST(many_keys_are_all_kept)
         snprintf(value, sizeof value, "d%d", i);
         zs_config_default(key, value);
     }
-    char *path = write_temp("");
+    char path[TEST_TEMP_PATH_SIZE];
+    test_temp_file(path, "");
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fputs("[many]\n", f);
@@ -276,8 +375,11 @@ int main(void)
     tcase_add_test(t, every_key_of_the_shipped_sample);
     tcase_add_test(t, stateful_service_on_two_hosts_is_refused);
     tcase_add_test(t, a_live_ipc_endpoint_cannot_be_claimed_twice);
-    tcase_add_test(t, default_endpoints_leave_the_tables_alone);
-    tcase_add_test(t, malformed_integer_is_an_error_naming_the_key);
+    tcase_add_test(t, default_endpoints_go_to_the_callers_buffer);
+    tcase_add_test(t, malformed_integer_read_is_an_error_naming_the_key);
+    tcase_add_test(t, malformed_integer_setting_fails_the_load);
+    tcase_add_test(t, every_integer_read_is_declared);
+    tcase_add_test(t, overlong_key_fails_the_load);
     tcase_add_test(t, many_keys_are_all_kept);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);

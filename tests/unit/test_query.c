@@ -18,22 +18,22 @@
  * The test resources */
 
 static const zs_field_t thing_fields[] = {
-    {"uuid", ZS_FT_STRING, false, false},
-    {"name", ZS_FT_STRING, true, false},
-    {"color", ZS_FT_STRING, true, false},
-    {"size", ZS_FT_INT, true, false},
-    {"weight", ZS_FT_REAL, false, false},
-    {"enabled", ZS_FT_BOOL, true, false},
-    {"description", ZS_FT_STRING, false, false},
-    {"createDate", ZS_FT_TIME, true, false},
-    {"time", ZS_FT_EPOCH, false, false},
-    {"meta", ZS_FT_JSON, false, false},
-    {"ownerUuid", ZS_FT_STRING, true, false},
-    {"secret", ZS_FT_STRING, false, true},
+    {.name = "uuid", .type = ZS_FT_STRING},
+    {.name = "name", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "color", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "size", .type = ZS_FT_INT, .indexed = true},
+    {.name = "weight", .type = ZS_FT_REAL},
+    {.name = "enabled", .type = ZS_FT_BOOL, .indexed = true},
+    {.name = "description", .type = ZS_FT_STRING},
+    {.name = "createDate", .type = ZS_FT_TIME, .indexed = true},
+    {.name = "time", .type = ZS_FT_EPOCH},
+    {.name = "meta", .type = ZS_FT_JSON},
+    {.name = "ownerUuid", .type = ZS_FT_STRING, .indexed = true},
+    {.name = "secret", .type = ZS_FT_STRING, .hidden = true},
     {0},
 };
 static const zs_join_t thing_joins[] = {
-    {"owner", "Owner", "ownerUuid", "uuid"},
+    {.name = "owner", .resource = "Owner", .local = "ownerUuid", .remote = "uuid"},
     {0},
 };
 static const zs_resource_t thing = {
