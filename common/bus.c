@@ -90,27 +90,56 @@ zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
 }
 
 /* With ZMQ_IMMEDIATE a send fails until a connection is up. A socket made a moment ago is
- * still connecting, so a caller may wait up to wait_ms for the pipe to become writable. */
-static int send_within(zs_bus_t *self, const char *service, const zs_msg_t *msg, int64_t wait_ms)
+ * still connecting, so a caller may wait up to wait_ms for the pipe to become writable, or
+ * until `cancel` (may be NULL) is readable. Returns ZS_BUS_OK, ZS_BUS_UNREACHABLE or
+ * ZS_BUS_CANCELLED. */
+static int send_within(zsock_t *s, const zs_msg_t *msg, int64_t wait_ms, zsock_t *cancel)
 {
-    zsock_t *s = zs_bus_socket(self, service);
     char *buf;
     size_t len;
     if (!s || zs_msg_encode(msg, &buf, &len) != 0)
-        return -1;
-    int rc = zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT);
-    if (rc < 0 && zmq_errno() == EAGAIN && wait_ms > 0) {
-        zmq_pollitem_t item = {zsock_resolve(s), 0, ZMQ_POLLOUT, 0};
-        if (zmq_poll(&item, 1, (long)wait_ms) > 0)
-            rc = zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT);
+        return ZS_BUS_UNREACHABLE;
+    int64_t end = zs_mono_ms() + wait_ms;
+    int rc = ZS_BUS_UNREACHABLE;
+    for (;;) {
+        if (zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT) >= 0) {
+            rc = ZS_BUS_OK;
+            break;
+        }
+        int64_t left = end - zs_mono_ms();
+        if (zmq_errno() != EAGAIN || left <= 0)
+            break;
+        zmq_pollitem_t items[] = {{zsock_resolve(s), 0, ZMQ_POLLOUT, 0},
+                                  {cancel ? zsock_resolve(cancel) : NULL, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, cancel ? 2 : 1, (long)left) > 0 && (items[1].revents & ZMQ_POLLIN)) {
+            rc = ZS_BUS_CANCELLED;
+            break;
+        }
     }
     free(buf);
-    return rc < 0 ? -1 : 0;
+    return rc;
+}
+
+int zs_bus_send_within(zs_bus_t *self, const char *service, const zs_msg_t *msg, int64_t wait_ms)
+{
+    return send_within(zs_bus_socket(self, service), msg, wait_ms, NULL) == ZS_BUS_OK ? 0 : -1;
 }
 
 int zs_bus_send(zs_bus_t *self, const char *service, const zs_msg_t *msg)
 {
-    return send_within(self, service, msg, 0);
+    return zs_bus_send_within(self, service, msg, 0);
+}
+
+int zs_bus_drain(zs_bus_t *self, const char *service)
+{
+    zsock_t *s = zs_bus_socket(self, service);
+    int n = 0;
+    while (s && (zsock_events(s) & ZMQ_POLLIN)) {
+        zmsg_t *m = zmsg_recv(s);
+        zmsg_destroy(&m);
+        n++;
+    }
+    return n;
 }
 
 int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity)
@@ -135,70 +164,98 @@ int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity)
     return rc;
 }
 
-static void timeout_reply(zs_msg_t *reply, const zs_msg_t *req, const char *service, bool sent)
+static int failed(zs_msg_t *reply, const zs_msg_t *req, const char *service, int rc)
 {
+    const char *how = rc == ZS_BUS_TIMEOUT ? "did not answer" : "is not reachable for";
     zs_msg_reply(reply, req, false, 503,
-                 sent ? zs_error(ZS_SYS_TIMEOUT, "service %s did not answer %s in time", service, req->api)
-                      : zs_error(ZS_SYS_TIMEOUT, "service %s is not reachable for %s", service, req->api));
+                 zs_error(ZS_SYS_TIMEOUT, "service %s %s %s%s", service, how, req->api,
+                          rc == ZS_BUS_TIMEOUT ? " in time" : ""));
+    return rc;
 }
 
-/* Reads may be sent twice: a read-only API (no job, not async, no store writes) that is not
- * a long poll (a positive "wait" is answered late on purpose). */
-static bool may_resend(const zs_msg_t *req)
+/* Requests that may be sent twice: what the caller says is idempotent, and reads — a
+ * read-only API (no job, not async, no store writes) that is not a long poll (a positive
+ * "wait" is answered late on purpose). */
+static bool may_resend(const zs_msg_t *req, const zs_bus_call_opts_t *opts)
 {
+    if (opts->idempotent)
+        return true;
     const zs_api_t *api = zs_api_find(req->api);
     return !req->job && api && !(api->flags & (ZS_API_ASYNC | ZS_API_WRITES)) &&
            json_integer_value(json_object_get(req->body, "wait")) <= 0;
 }
 
-int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req, int64_t timeout_ms,
-                zs_msg_t *reply)
+/* The epoch ms at which the call ends, 0 when nothing bounds it. */
+static int64_t call_end(const zs_msg_t *req, const zs_bus_call_opts_t *opts)
 {
-    int64_t end = zs_now_ms() + timeout_ms;
-    if (req->deadline && req->deadline < end)
-        end = req->deadline;
-    /* A read whose instance does not answer within the per-attempt timeout is sent again;
+    int64_t end = 0;
+    const int64_t limits[] = {opts->timeout_ms > 0 ? zs_now_ms() + opts->timeout_ms : 0,
+                              opts->deadline, req->deadline};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+        if (limits[i] > 0 && (!end || limits[i] < end))
+            end = limits[i];
+    return end;
+}
+
+int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req,
+                const zs_bus_call_opts_t *opts, zs_msg_t *reply)
+{
+    static const zs_bus_call_opts_t defaults;
+    if (!opts)
+        opts = &defaults;
+    memset(reply, 0, sizeof *reply);
+    int64_t end = call_end(req, opts);
+    if (!end) {
+        zs_errorf("bus: call of %s to %s has no deadline: refused", req->api, service);
+        return failed(reply, req, service, ZS_BUS_TIMEOUT);
+    }
+    /* A request whose instance does not answer within the per-attempt timeout is sent again;
      * the DEALER's round-robin hands it to the next instance. The first answer wins (both
-     * carry the request's id). A read may also wait longer for a connection (an instance
-     * reconnecting): one attempt's time; a write fails after 1 s. */
-    int resends = may_resend(req) ? (int)zs_config_int("bus.read-resends", 2) : 0;
+     * carry the request's id). Such a request may also wait longer for a connection (an
+     * instance reconnecting): one attempt's time; any other gives up after 1 s. */
+    int resends = may_resend(req, opts) ? (int)zs_config_int("bus.read-resends", 2) : 0;
     int64_t attempt_ms = zs_config_int("bus.attempt-ms", 2000);
-    int64_t grace = end - zs_now_ms(), connect_wait = resends ? attempt_ms : 1000;
-    if (send_within(self, service, req, grace < connect_wait ? grace : connect_wait) != 0) {
-        timeout_reply(reply, req, service, false);
-        return -1;
+    zsock_t *s = zs_bus_socket(self, service);
+    if (!s)
+        return failed(reply, req, service, ZS_BUS_UNREACHABLE);
+    if (!opts->resume) {
+        int64_t grace = end - zs_now_ms(), connect_wait = resends ? attempt_ms : 1000;
+        int rc = send_within(s, req, grace < connect_wait ? grace : connect_wait, opts->cancel);
+        if (rc == ZS_BUS_CANCELLED)
+            return rc;
+        if (rc != ZS_BUS_OK)
+            return failed(reply, req, service, rc);
     }
     int64_t next_resend = zs_now_ms() + attempt_ms;
-    zsock_t *s = zs_bus_socket(self, service);
-    zmq_pollitem_t item = {zsock_resolve(s), 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t items[] = {{zsock_resolve(s), 0, ZMQ_POLLIN, 0},
+                              {opts->cancel ? zsock_resolve(opts->cancel) : NULL, 0, ZMQ_POLLIN, 0}};
     for (;;) {
         int64_t now = zs_now_ms(), left = end - now;
         if (resends > 0 && now >= next_resend) {
-            if (send_within(self, service, req, 0) == 0)
+            if (send_within(s, req, 0, NULL) == ZS_BUS_OK)
                 zs_log(ZS_DEBUG, req->id, "%s: no answer from %s in %lld ms, sent again", req->api,
                        service, (long long)attempt_ms);
             resends--;
             next_resend = now + attempt_ms;
         }
+        if (left <= 0)
+            return failed(reply, req, service, ZS_BUS_TIMEOUT);
         int64_t wait = resends > 0 && next_resend - now < left ? next_resend - now : left;
-        if (left <= 0) {
-            timeout_reply(reply, req, service, true);
-            return -1;
-        }
-        int rc = zmq_poll(&item, 1, (long)wait);
+        int rc = zmq_poll(items, opts->cancel ? 2 : 1, (long)wait);
         if (rc < 0 && zmq_errno() == EINTR)
             continue;
-        if (rc < 0) {
-            timeout_reply(reply, req, service, true);
-            return -1;
+        if (rc < 0)
+            return failed(reply, req, service, ZS_BUS_TIMEOUT);
+        if (items[0].revents & ZMQ_POLLIN) {
+            if (zs_bus_recv(s, reply, NULL) != 0)
+                continue;
+            if (reply->kind == 'R' && strcmp(reply->id, req->id) == 0)
+                return ZS_BUS_OK;
+            zs_msg_clear(reply);   /* the late answer of an abandoned call, or an ack */
+            continue;   /* poll again: a reply waiting behind it wins over the cancel */
         }
-        if (rc == 0)
-            continue;
-        if (zs_bus_recv(s, reply, NULL) != 0)
-            continue;
-        if (reply->kind == 'R' && strcmp(reply->id, req->id) == 0)
-            return 0;
-        zs_msg_clear(reply);   /* the late answer of an abandoned call */
+        if (items[1].revents & ZMQ_POLLIN)
+            return ZS_BUS_CANCELLED;
     }
 }
 
@@ -210,7 +267,7 @@ json_t *zs_bus_request(zs_bus_t *self, const char *service, const char *api, con
     zs_uuid_new(req.id);
     req.caller = caller ? json_deep_copy(caller) : NULL;
     zs_msg_t reply;
-    zs_bus_call(self, service, &req, timeout_ms, &reply);
+    zs_bus_call(self, service, &req, NULL, &reply);   /* bounded by req.deadline */
     zs_msg_clear(&req);
     json_t *out = NULL;
     if (reply.ok)

@@ -10,7 +10,8 @@
  * service's certificate (buskeys.h).
  *
  * Threads: a zs_bus_t and its sockets belong to the thread that created it (ZeroMQ sockets
- * are not thread-safe). Create one per thread.
+ * are not thread-safe). Create one per thread. A thread has one call in flight at a time per
+ * service socket: zs_bus_call is synchronous, and it drops whatever reply is not its own.
  */
 #ifndef ZS_BUS_H
 #define ZS_BUS_H
@@ -27,28 +28,70 @@ void zs_bus_destroy(zs_bus_t **self_p);
  * the service has no endpoint. */
 zsock_t *zs_bus_socket(zs_bus_t *self, const char *service);
 
-/* Sends one message without waiting. Returns 0, or -1 when the service is unreachable or its
- * queue is full. */
+/* Sends one message without waiting for a reply. With wait_ms > 0 it waits up to that long
+ * for a connection to come up (ZMQ_IMMEDIATE refuses a send until one is; a socket made a
+ * moment ago is still connecting). Returns 0, or -1 when the service is unreachable or its
+ * queue is full. zs_bus_send is zs_bus_send_within with wait_ms 0. */
 int zs_bus_send(zs_bus_t *self, const char *service, const zs_msg_t *msg);
+int zs_bus_send_within(zs_bus_t *self, const char *service, const zs_msg_t *msg, int64_t wait_ms);
+
+/* Drops every message waiting on the socket of `service`: the answers to requests sent with
+ * zs_bus_send that nobody waits for (heartbeats). Returns how many. Never call it while a
+ * cancelled call may be resumed (its reply would go too). */
+int zs_bus_drain(zs_bus_t *self, const char *service);
 
 /* Receives and decodes one message from `sock` (a DEALER: one frame; a ROUTER: identity
  * frame then payload, the identity is returned in *identity, caller destroys it).
  * Returns 0, or -1 (bad frame: logged and dropped). */
 int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity);
 
-/* Sends `req` and waits for the reply carrying the same id, at most until req->deadline
- * (epoch ms) or timeout_ms, whichever comes first. Replies to earlier, abandoned requests
- * are discarded. A read (an API table row that neither writes nor runs async, not a job, no
- * positive "wait") not answered within bus.attempt-ms (2 s) is sent again, at most
- * bus.read-resends (2) times, and the round-robin gives it to the next instance; a read also
- * waits up to attempt-ms for a connection (an instance reconnecting), a write 1 s. Returns 0 with *reply set (success or failure reply). On timeout or an
- * unreachable service returns -1 with *reply holding a SYS.1001 failure naming the service. */
-int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req, int64_t timeout_ms,
-                zs_msg_t *reply);
+/* How zs_bus_call waits; a zeroed struct (or NULL) means the defaults. */
+typedef struct {
+    /* The call ends at the earliest of: timeout_ms after it starts (when > 0), `deadline`
+     * (epoch ms, when > 0) and req->deadline (when set). With none of the three it fails at
+     * once (ZS_BUS_TIMEOUT): every call must be bounded. */
+    int64_t timeout_ms;
+    int64_t deadline;
+    /* A request that is not answered within bus.attempt-ms (2 s) is sent again, at most
+     * bus.read-resends (2) times, and the DEALER's round-robin gives it to the next instance:
+     * reads always (an API table row that neither writes nor runs async, not a job, no positive
+     * "wait": a long poll is answered late on purpose); anything else only when the caller
+     * sets `idempotent` (it knows that running the request twice does no harm). */
+    bool idempotent;
+    /* Optional: when this socket becomes readable the call returns ZS_BUS_CANCELLED at once,
+     * leaving the message that woke it unread for the caller. A reply that is already
+     * waiting wins over the cancel. */
+    zsock_t *cancel;
+    /* The request was sent by an earlier call that ended ZS_BUS_CANCELLED: do not send it
+     * again, only wait for its reply (same req, same id; the resend clock starts afresh). */
+    bool resume;
+} zs_bus_call_opts_t;
+
+enum {
+    ZS_BUS_OK = 0,
+    ZS_BUS_TIMEOUT = -1,       /* sent, not answered before the end of the call */
+    ZS_BUS_UNREACHABLE = -2,   /* not sent: no endpoint, or no connection came up in time */
+    ZS_BUS_CANCELLED = -3,     /* opts->cancel became readable */
+};
+
+/* The one request/reply primitive of the bus: sends `req` to `service` and waits for the reply
+ * carrying req->id (kind 'R'). Messages with another id (replies to earlier, abandoned calls on
+ * this socket) and acknowledgements are dropped. Before the first send it waits for a
+ * connection (an instance reconnecting): a request that may be re-sent up to bus.attempt-ms, any
+ * other 1 s, never beyond the end of the call.
+ *
+ * Returns ZS_BUS_OK with *reply set (a success or a failure reply of the service);
+ * ZS_BUS_TIMEOUT or ZS_BUS_UNREACHABLE with *reply holding a SYS.1001 failure (503) naming
+ * the service; ZS_BUS_CANCELLED with *reply zeroed. In every case the caller owns *reply and
+ * clears it (zs_msg_clear); `req` stays the caller's. opts may be NULL.
+ *
+ * Threads: only the thread that owns self; the cancel socket must be that thread's too. */
+int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req,
+                const zs_bus_call_opts_t *opts, zs_msg_t *reply);
 
 /* Convenience for service-to-service calls: builds a request (fresh id, deadline now +
- * timeout_ms), calls, and returns the result body (new reference), or NULL with *error
- * (new reference). `caller` is borrowed (may be NULL), `body` is stolen. */
+ * timeout_ms), calls with default options, and returns the result body (new reference), or
+ * NULL with *error (new reference). `caller` is borrowed (may be NULL), `body` is stolen. */
 json_t *zs_bus_request(zs_bus_t *self, const char *service, const char *api, const json_t *caller,
                        json_t *body, int64_t timeout_ms, json_t **error);
 

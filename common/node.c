@@ -163,9 +163,10 @@ int zs_node_prepare_endpoint(const char *endpoint)
     return st.st_uid == geteuid() && (st.st_mode & 077) ? chmod(dir, 0700) : 0;
 }
 
-/* Heartbeats are sent without waiting (the next one retries); the goodbye waits briefly so it
- * is not lost when the socket closes right after. */
-static bool beat(zs_node_t *self, const char *api, bool wait)
+/* A beat: sent without waiting for the core's acknowledgement (the next beat retries; the
+ * tick drops the acknowledgements), connect_ms to wait for a connection. The goodbye is a
+ * call instead, so it is not lost when the socket closes right after. */
+static bool beat(zs_node_t *self, const char *api, int64_t connect_ms, bool call)
 {
     char host[256] = "localhost";
     gethostname(host, sizeof host - 1);
@@ -176,12 +177,12 @@ static bool beat(zs_node_t *self, const char *api, bool wait)
                        "hostName", host, "version", ZS_VERSION, "joinDate",
                        (json_int_t)self->join_ms, "pid", (int)getpid());
     bool sent = true;
-    if (wait) {
+    if (call) {
         zs_msg_t reply;
-        zs_bus_call(self->bus, "core", &m, 300, &reply);
+        zs_bus_call(self->bus, "core", &m, &(zs_bus_call_opts_t){.timeout_ms = 300}, &reply);
         zs_msg_clear(&reply);
     } else {
-        sent = zs_bus_send(self->bus, "core", &m) == 0;
+        sent = zs_bus_send_within(self->bus, "core", &m, connect_ms) == 0;
     }
     zs_msg_clear(&m);
     return sent;
@@ -196,10 +197,9 @@ zs_node_t *zs_node_new(const char *role, zs_bus_t *bus)
     snprintf(self->role, sizeof self->role, "%s", role);
     self->bus = bus;
     self->join_ms = zs_now_ms();
-    /* The connection to the core comes up asynchronously: retry the first beat for a moment
-     * so a fresh stack is ready in well under a second (a core started later gets the next). */
-    for (int i = 0; i < 50 && !beat(self, "Heartbeat", false); i++)
-        zclock_sleep(10);
+    /* The connection to the core comes up asynchronously: wait for it a moment so a fresh
+     * stack is ready in well under a second (a core started later gets the next beat). */
+    beat(self, "Heartbeat", 500, false);
     self->next_beat = zs_mono_ms() + zs_config_int("node.heartbeat-interval", 5) * 1000;
     return self;
 }
@@ -210,14 +210,10 @@ void zs_node_tick(zs_node_t *self)
         return;
     /* Drop the core's acknowledgements of earlier beats. Safe: between calls no request of
      * this thread is waiting on that socket (zs_bus_call is synchronous). */
-    zsock_t *core = zs_bus_socket(self->bus, "core");
-    while (core && (zsock_events(core) & ZMQ_POLLIN)) {
-        zmsg_t *ack = zmsg_recv(core);
-        zmsg_destroy(&ack);
-    }
+    zs_bus_drain(self->bus, "core");
     if (zs_mono_ms() < self->next_beat)
         return;
-    if (beat(self, "Heartbeat", false))
+    if (beat(self, "Heartbeat", 0, false))
         self->next_beat = zs_mono_ms() + zs_config_int("node.heartbeat-interval", 5) * 1000;
 }
 
@@ -225,7 +221,7 @@ void zs_node_destroy(zs_node_t **self_p)
 {
     if (!*self_p)
         return;
-    beat(*self_p, "NodeLeave", true);
+    beat(*self_p, "NodeLeave", 0, true);
     free(*self_p);
     *self_p = NULL;
 }

@@ -205,7 +205,9 @@ static bool send_record(zs_bus_t *bus, const char *key, const json_t *rec, int64
     req.caller = json_incref(json_object_get(rec, "caller"));
     req.body = json_incref(json_object_get(rec, "body"));
     zs_msg_t reply;
-    bool sent = zs_bus_call(bus, service, &req, timeout_ms, &reply) == 0;
+    /* idempotent: a job id runs once at the receiver, so another instance may get it again */
+    zs_bus_call_opts_t opts = {.timeout_ms = timeout_ms, .idempotent = true};
+    bool sent = zs_bus_call(bus, service, &req, &opts, &reply) == ZS_BUS_OK;
     if (sent && !reply.ok)   /* checked before commit: a refusal now is a bug or a store failure */
         zs_log(ZS_ERROR, key, "outbox: %s refused %s: %s", service, req.api,
                json_string_value(json_object_get(reply.body, "details")));

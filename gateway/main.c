@@ -277,7 +277,7 @@ static int call_sync(request_t *r)
         zs_msg_clear(&req);
         return busy(r, slot);
     }
-    zs_bus_call(bus(), r->api->service, &req, timeout, &reply);
+    zs_bus_call(bus(), r->api->service, &req, &(zs_bus_call_opts_t){.timeout_ms = timeout}, &reply);
     if (counted)
         atomic_fetch_sub(&waiters, 1);
     else
@@ -325,7 +325,7 @@ static int call_async(request_t *r)
         zs_msg_clear(&req);
         return busy(r, "broker");
     }
-    zs_bus_call(bus(), "broker", &req, sync_timeout_ms, &reply);
+    zs_bus_call(bus(), "broker", &req, &(zs_bus_call_opts_t){.timeout_ms = sync_timeout_ms}, &reply);
     guard_leave("broker");
     int status = send_reply(r, &reply, job);
     zs_msg_clear(&req);

@@ -33,60 +33,21 @@ static void take_command(worker_t *w)
     zlist_append(w->queue, cmd);
 }
 
-/* Sends req and waits for its reply, while still taking commands from the pipe. Returns 1 and
- * fills *reply, 0 on timeout/unreachable (why set), -1 when stopping. */
-static int call(worker_t *w, const char *service, const zs_msg_t *req, int64_t deadline,
-                zs_msg_t *reply, char *why, size_t size)
+/* Sends req and waits for its reply, while still taking commands from the pipe. GC messages
+ * are idempotent (runner.h), so one an instance does not answer goes to the next. Returns
+ * ZS_BUS_OK, ZS_BUS_TIMEOUT or ZS_BUS_UNREACHABLE with *reply (see bus.h), or
+ * ZS_BUS_CANCELLED when stopping (*reply empty). */
+static int call(worker_t *w, const char *service, const zs_msg_t *req, zs_msg_t *reply)
 {
-    zsock_t *s = zs_bus_socket(w->bus, service);
-    char *buf;
-    size_t len;
-    if (!s || zs_msg_encode(req, &buf, &len) != 0) {
-        snprintf(why, size, "service %s has no bus endpoint", service);
-        return 0;
-    }
-    /* With ZMQ_IMMEDIATE a send fails until a connection is up: wait for one, at most 1 s. */
-    int64_t connect_end = zs_mono_ms() + 1000;
+    zs_bus_call_opts_t opts = {.idempotent = true, .cancel = w->pipe};
     int rc;
-    while ((rc = zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT)) < 0 && !w->stopping) {
-        int64_t left = connect_end - zs_mono_ms();
-        if (zmq_errno() != EAGAIN || left <= 0)
+    while ((rc = zs_bus_call(w->bus, service, req, &opts, reply)) == ZS_BUS_CANCELLED) {
+        take_command(w);
+        if (w->stopping)
             break;
-        zmq_pollitem_t items[] = {{zsock_resolve(s), 0, ZMQ_POLLOUT, 0},
-                                  {zsock_resolve(w->pipe), 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, (long)left) > 0 && (items[1].revents & ZMQ_POLLIN))
-            take_command(w);
+        opts.resume = true;   /* a command queued: keep waiting for the same reply */
     }
-    free(buf);
-    if (w->stopping)
-        return -1;
-    if (rc < 0) {
-        snprintf(why, size, "service %s is not reachable", service);
-        return 0;
-    }
-    for (;;) {
-        int64_t left = deadline - zs_now_ms();
-        if (left <= 0) {
-            snprintf(why, size, "service %s did not answer %s in time", service, req->api);
-            return 0;
-        }
-        zmq_pollitem_t items[] = {{zsock_resolve(s), 0, ZMQ_POLLIN, 0},
-                                  {zsock_resolve(w->pipe), 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, (long)left) < 0)
-            continue;   /* EINTR */
-        if (items[1].revents & ZMQ_POLLIN) {
-            take_command(w);
-            if (w->stopping)
-                return -1;
-        }
-        if (!(items[0].revents & ZMQ_POLLIN))
-            continue;
-        if (zs_bus_recv(s, reply, NULL) != 0)
-            continue;
-        if (reply->kind == 'R' && strcmp(reply->id, req->id) == 0)
-            return 1;
-        zs_msg_clear(reply);   /* the late answer of an attempt that timed out */
-    }
+    return rc;
 }
 
 static void attempt(worker_t *w, const char *text)
@@ -109,20 +70,19 @@ static void attempt(worker_t *w, const char *text)
         req.body = json_object();
     }
     zs_msg_t reply;
-    char why[512] = "";
-    int rc = call(w, service, &req, req.deadline, &reply, why, sizeof why);
+    int rc = call(w, service, &req, &reply);
     zs_msg_clear(&req);
-    if (rc < 0) {
+    if (rc == ZS_BUS_CANCELLED) {
         json_decref(cmd);
         return;
     }
-    bool ok = rc == 1 && reply.ok;
-    if (rc == 1 && !reply.ok) {
+    bool ok = rc == ZS_BUS_OK && reply.ok;
+    char why[512] = "";
+    if (!ok) {   /* the service's refusal, or the bus's SYS.1001 (no answer, unreachable) */
         const char *details = json_string_value(json_object_get(reply.body, "details"));
         snprintf(why, sizeof why, "%s: %s", zs_error_code(reply.body), details ? details : "");
     }
-    if (rc == 1)
-        zs_msg_clear(&reply);
+    zs_msg_clear(&reply);
     json_t *out = json_pack("{s:s, s:b, s:s}", "uuid", uuid, "ok", ok, "error", ok ? "" : why);
     char *o = json_dumps(out, JSON_COMPACT);
     if (o)

@@ -3,8 +3,9 @@
  *
  * The runner is a CZMQ actor with its own zs_bus_t. The loop hands it attempts with
  * runner_send; it sends each message (system caller, deadline = now + timeout) to the target
- * service, waits for the reply (or the timeout, or "unreachable" when no connection comes up
- * within a second) while still listening to its pipe, and posts the outcome back on the pipe.
+ * service with zs_bus_call (an idempotent request: re-sent to the next instance when one does
+ * not answer), waits for the reply (or the timeout, or "unreachable" when no connection comes
+ * up) while still listening to its pipe, and posts the outcome back on the pipe.
  * The loop watches the actor (zs_service_watch) and reads outcomes with runner_recv.
  * Attempts run one after another, in the order given.
  *

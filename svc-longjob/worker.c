@@ -62,7 +62,10 @@ static void percent(run_t *r, int done, int total, const char *what)
  * once and answers a re-send with the stored outcome, so re-sending is safe), re-sends it
  * every longjob.resend-ms while no answer comes (the service may have restarted and lost
  * the request), and gives up as Suspended when the service stays unreachable for
- * longjob.suspend-after-ms, or Failed after longjob.api-timeout seconds. */
+ * longjob.suspend-after-ms, or Failed after longjob.api-timeout seconds. The stop flag is
+ * an atomic, not a socket, so the waiting is done in zs_bus_calls of STEP_MS each: the first
+ * after a due (re-)send sends, the others only wait (resume). */
+#define STEP_MS 200
 static outcome_t run_api(run_t *r, json_t **result, json_t **error)
 {
     worker_t *w = r->w;
@@ -84,8 +87,13 @@ static outcome_t run_api(run_t *r, json_t **result, json_t **error)
     int64_t suspend_after = zs_config_int("longjob.suspend-after-ms", 30000);
     int64_t give_up = zs_mono_ms() + zs_config_int("longjob.api-timeout", 3600) * 1000;
     int64_t next_send = 0, unreachable_since = 0;
-    zsock_t *sock = zs_bus_socket(r->bus, api->service);
     outcome_t out = OUT_FAILED;
+    if (!zs_bus_socket(r->bus, api->service)) {   /* no endpoint or no keys: waiting won't help */
+        *error = zs_error(ZS_SYS_TIMEOUT, "service %s, which runs %s, has no bus connection",
+                          api->service, api->name);
+        zs_msg_clear(&req);
+        return OUT_SUSPENDED;
+    }
     for (;;) {
         int64_t now = zs_mono_ms();
         if (stopping(w)) {
@@ -96,31 +104,11 @@ static outcome_t run_api(run_t *r, json_t **result, json_t **error)
             *error = zs_error(ZS_SYS_TIMEOUT, "%s did not answer within longjob.api-timeout", api->name);
             break;
         }
-        if (now >= next_send) {
-            if (sock && zs_bus_send(r->bus, api->service, &req) == 0) {
-                unreachable_since = 0;
-                next_send = now + resend;
-            } else {
-                if (!unreachable_since)
-                    unreachable_since = now;
-                next_send = now + 500;
-                if (now - unreachable_since >= suspend_after) {
-                    *error = zs_error(ZS_SYS_TIMEOUT, "service %s, which runs %s, is not reachable",
-                                      api->service, api->name);
-                    out = OUT_SUSPENDED;
-                    break;
-                }
-            }
-        }
-        if (!sock)
-            continue;
-        zmq_pollitem_t item = {zsock_resolve(sock), 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 200) <= 0)
-            continue;
+        bool send = now >= next_send;
         zs_msg_t reply;
-        if (zs_bus_recv(sock, &reply, NULL) != 0)
-            continue;
-        if (reply.kind == 'R' && strcmp(reply.id, req.id) == 0) {
+        int rc = zs_bus_call(r->bus, api->service, &req,
+                             &(zs_bus_call_opts_t){.timeout_ms = STEP_MS, .resume = !send}, &reply);
+        if (rc == ZS_BUS_OK) {
             if (reply.ok) {
                 *result = json_incref(reply.body);
                 out = OUT_OK;
@@ -130,7 +118,21 @@ static outcome_t run_api(run_t *r, json_t **result, json_t **error)
             zs_msg_clear(&reply);
             break;
         }
-        zs_msg_clear(&reply);   /* an answer to an earlier send of the same request */
+        zs_msg_clear(&reply);
+        if (rc == ZS_BUS_UNREACHABLE) {
+            if (!unreachable_since)
+                unreachable_since = now;
+            next_send = now + 500;
+            if (now - unreachable_since >= suspend_after) {
+                *error = zs_error(ZS_SYS_TIMEOUT, "service %s, which runs %s, is not reachable",
+                                  api->service, api->name);
+                out = OUT_SUSPENDED;
+                break;
+            }
+        } else if (send) {
+            unreachable_since = 0;
+            next_send = now + resend;
+        }
     }
     zs_msg_clear(&req);
     return out;

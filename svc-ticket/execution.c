@@ -78,30 +78,17 @@ static int worker_call(worker_t *w, const char *service, zs_msg_t *req, zs_msg_t
     int64_t give_up = zs_mono_ms() + w->retry_window_ms, backoff = 200;
     while (!w->stopping) {
         req->deadline = zs_now_ms() + w->call_timeout_ms;
-        zsock_t *sock = zs_bus_socket(w->bus, service);
-        if (sock && zs_bus_send(w->bus, service, req) == 0) {
-            int64_t until = zs_mono_ms() + w->call_timeout_ms;
-            zpoller_t *p = zpoller_new(w->pipe, sock, NULL);
-            while (!w->stopping && zs_mono_ms() < until) {
-                void *which = zpoller_wait(p, (int)(until - zs_mono_ms()));
-                if (which == w->pipe) {
-                    worker_command(w);
-                } else if (which == sock) {
-                    zs_msg_t m;
-                    if (zs_bus_recv(sock, &m, NULL) != 0)
-                        continue;
-                    if (m.kind == 'R' && strcmp(m.id, req->id) == 0) {
-                        zpoller_destroy(&p);
-                        *reply = m;
-                        return 0;
-                    }
-                    zs_msg_clear(&m);   /* the reply to an abandoned attempt */
-                }
-            }
-            zpoller_destroy(&p);
+        zs_bus_call_opts_t opts = {.cancel = w->pipe};
+        int rc;
+        while ((rc = zs_bus_call(w->bus, service, req, &opts, reply)) == ZS_BUS_CANCELLED) {
+            worker_command(w);   /* a RUN is queued; $TERM stops */
+            if (w->stopping)
+                return -1;
+            opts.resume = true;
         }
-        if (w->stopping)
-            break;
+        if (rc == ZS_BUS_OK)
+            return 0;
+        zs_msg_clear(reply);
         if (zs_mono_ms() >= give_up) {
             zs_msg_reply(reply, req, false, 503,
                          zs_error(ZS_SYS_TIMEOUT, "service %s did not answer %s within %lld s", service,
