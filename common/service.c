@@ -356,14 +356,17 @@ void zs_service_destroy(zs_service_t **self_p)
         FOREACH_MODULE(svc->def, m)
             if (m->stop)
                 m->stop(svc);
-    size_t i = 0;
-    FOREACH_MODULE(svc->def, m) {
-        void *state = svc->states ? svc->states[i] : NULL;
+    /* In reverse: a module's create may have used the state of one listed before it. */
+    size_t n = 0;
+    FOREACH_MODULE(svc->def, m)
+        n++;
+    for (size_t i = n; svc->states && i-- > 0;) {
+        const zs_module_t *m = svc->def->modules[i];
+        void *state = svc->states[i];
         if (state && m->destroy) {
             svc->states[i] = NULL;   /* gone for zs_service_module_state from here */
             m->destroy(svc, state);
         }
-        i++;
     }
     free(svc->states);
     free(svc->timers);
