@@ -85,8 +85,9 @@ typedef struct {
     /* All optional. The module's state, in place of file statics (one service object, one
      * state; zs_service_module_state finds it): create makes it once the store is open,
      * before any module's start (NULL aborts the start: create releases what it made);
-     * destroy releases it once every module's stop has run (in the reverse order of the modules). create runs in the order of
-     * the modules, so a module's create may reach the state of a module listed before it. */
+     * destroy releases it once every module's stop has run. create runs in the order of
+     * the modules, so a module's create may reach the state of a module listed before it;
+     * destroy runs in the reverse order. */
     void *(*create)(zs_service_t *svc);
     void (*destroy)(zs_service_t *svc, void *state);
     int (*start)(zs_service_t *svc);         /* after every create; non-zero aborts */
