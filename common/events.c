@@ -73,8 +73,7 @@ json_t *zs_events_recv(zsock_t *sub, char *topic, size_t size)
     char *t = zmsg_popstr(z);
     zframe_t *f = zmsg_pop(z);
     zs_msg_t m;
-    char err[128];
-    if (t && f && zs_msg_decode(zframe_data(f), zframe_size(f), &m, err) == 0) {
+    if (t && f && zs_msg_decode(zframe_data(f), zframe_size(f), &m, NULL) == 0) {
         snprintf(topic, size, "%s", t);
         body = json_incref(m.body);
         zs_msg_clear(&m);

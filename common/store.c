@@ -191,8 +191,7 @@ static int index_backfill(zs_store_t *self, MDB_txn *txn, const zs_coll_t *c,
     size_t added = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        char err[128];
-        json_t *rec = zs_unpack(v.mv_data, v.mv_size, &zst_record_limits, err);
+        json_t *rec = zs_unpack(v.mv_data, v.mv_size, &zst_record_limits, NULL);
         unsigned char buf[ZS_STORE_KEY_SIZE];
         int n = rec ? zst_encode_key(x->type, json_object_get(rec, x->field), buf, sizeof buf) : -1;
         json_decref(rec);
