@@ -22,10 +22,11 @@ static int start_proxy(void)
                *out = zs_config_endpoints("events-out", out_room);
     if (zs_node_prepare_endpoint(in) != 0 || zs_node_prepare_endpoint(out) != 0)
         return -1;
-    char why[1500];   /* a second broker must not take over the live event endpoints */
-    if (zs_identity_claim_endpoint(in, "zs-broker", why, sizeof why) != 0 ||
-        zs_identity_claim_endpoint(out, "zs-broker", why, sizeof why) != 0) {
-        zs_errorf("refusing to start: %s", why);
+    json_t *error = NULL;   /* a second broker must not take over the live event endpoints */
+    if (zs_identity_claim_endpoint(in, "zs-broker", &error) != 0 ||
+        zs_identity_claim_endpoint(out, "zs-broker", &error) != 0) {
+        zs_errorf("refusing to start: %s", zs_error_details(error));
+        json_decref(error);
         return -1;
     }
     proxy = zs_events_proxy_new();

@@ -8,6 +8,7 @@
  */
 #ifndef ZS_MSG_H
 #define ZS_MSG_H
+#include "error.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>

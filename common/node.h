@@ -25,7 +25,8 @@ typedef struct zs_node zs_node_t;
 int zs_node_init(const char *process, int argc, char **argv);
 
 /* Creates the directory of an ipc:// endpoint (nothing for tcp://), owner-only (0700): ipc
- * endpoints carry no CURVE, the directory is what keeps other users out. 0 or -1. */
+ * endpoints carry no CURVE, the directory is what keeps other users out. Returns 0, or -1
+ * (logged). */
 int zs_node_prepare_endpoint(const char *endpoint);
 
 /* A management node of `role` ("gateway", "tags"...) with a fresh uuid; sends the first
