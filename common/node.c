@@ -197,8 +197,10 @@ static bool beat(zs_node_t *self, const char *api, int64_t connect_ms, bool call
 zs_node_t *zs_node_new(const char *role, zs_bus_t *bus)
 {
     zs_node_t *self = calloc(1, sizeof *self);
-    if (!self)
+    if (!self) {
+        zs_errorf("node: out of memory");
         return NULL;
+    }
     zs_uuid_new(self->uuid);
     snprintf(self->role, sizeof self->role, "%s", role);
     self->bus = bus;
