@@ -14,7 +14,8 @@
  *      codes are negative, errno's positive). A function returning a count or a length
  *      returns it (>= 0), or -1.
  *    - A function returning a pointer returns NULL on failure.
- *    - bool answers a question (zs_uuid_valid); it never means "it worked".
+ *    - bool answers a question (zs_uuid_valid; "does this text parse": zs_date_parse); it
+ *      never reports that something could not be done (I/O, memory).
  *    - An HTTP status is never a return value: it is a hint carried beside a reply
  *      (zs_call_t.status, zs_msg_t.status) by the handler that chooses it. The error's code
  *      says what happened.
