@@ -18,17 +18,21 @@ static void *proxy_create(zs_service_t *svc)
     char in_room[ZS_CONFIG_ENDPOINTS_SIZE], out_room[ZS_CONFIG_ENDPOINTS_SIZE];
     const char *in = zs_config_endpoints("events-in", in_room),
                *out = zs_config_endpoints("events-out", out_room);
-    char why[1500];   /* a second broker must not take over the live event endpoints */
-    zactor_t *proxy = NULL;
+    json_t *error = NULL;   /* a second broker must not take over the live event endpoints */
     if (zs_node_prepare_endpoint(in) != 0 || zs_node_prepare_endpoint(out) != 0) {
-        snprintf(why, sizeof why, "cannot create the directories of %s and %s", in, out);
-    } else if (zs_identity_claim_endpoint(in, "zs-broker", why, sizeof why) == 0 &&
-               zs_identity_claim_endpoint(out, "zs-broker", why, sizeof why) == 0) {
-        proxy = zs_events_proxy_new();
-        snprintf(why, sizeof why, "it did not start");
+        zs_errorf("cannot start the event proxy: cannot create the directories of %s and %s",
+                  in, out);
+        return NULL;
     }
+    if (zs_identity_claim_endpoint(in, "zs-broker", &error) != 0 ||
+        zs_identity_claim_endpoint(out, "zs-broker", &error) != 0) {
+        zs_errorf("refusing to start: %s", zs_error_details(error));
+        json_decref(error);
+        return NULL;
+    }
+    zactor_t *proxy = zs_events_proxy_new();
     if (!proxy)
-        zs_errorf("cannot start the event proxy: %s", why);
+        zs_errorf("cannot start the event proxy: it did not start");
     return proxy;
 }
 

@@ -103,9 +103,10 @@ const zs_param_t *zs_api_param(const zs_api_t *api, const char *name)
 
 /* ---- validation ---------------------------------------------------------------------- */
 
-static json_t *invalid(const zs_api_t *api, const char *field, const char *why)
+/* Fails validation: *error (when not NULL) = zs_error_param's SYS.1007. Returns -1. */
+static int invalid(const zs_api_t *api, const char *field, const char *why, json_t **error)
 {
-    return zs_error_param(api->name, field, why);
+    return zs_fail(error, ZS_SYS_INVALID, "field[%s] of %s %s", field, api->name, why);
 }
 
 /* Query strings carry text; turn it into the declared type. Returns the new value
@@ -190,7 +191,8 @@ static const char *type_name(zs_ptype_t t)
     return names[t];
 }
 
-static json_t *check_bounds(const zs_api_t *api, const zs_param_t *p, const json_t *v)
+/* 0 when v keeps p's bounds, format and choices; else -1 and *error. */
+static int check_bounds(const zs_api_t *api, const zs_param_t *p, const json_t *v, json_t **error)
 {
     char why[256];
     long min = p->min, max = p->max;
@@ -198,29 +200,29 @@ static json_t *check_bounds(const zs_api_t *api, const zs_param_t *p, const json
         const char *s = json_string_value(v);
         size_t len = json_string_length(v);
         if (p->type == ZS_P_UUID && !zs_uuid_valid(s))
-            return invalid(api, p->name, "must be a uuid of 32 lowercase hex characters");
+            return invalid(api, p->name, "must be a uuid of 32 lowercase hex characters", error);
         const char *refusal = p->type == ZS_P_ADDRESS ? zs_address_refusal(s)
                             : p->type == ZS_P_TAG ? zs_tag_refusal(s)
                             : p->type == ZS_P_RESOURCE_TYPE ? zs_resource_type_refusal(s) : NULL;
         if (refusal) {
             snprintf(why, sizeof why, "%s, got '%.64s'", refusal, s);
-            return invalid(api, p->name, why);
+            return invalid(api, p->name, why, error);
         }
         if (max == 0)
             max = 65536;
         if ((long)len < min || (long)len > max) {
             snprintf(why, sizeof why, "must be %ld..%ld characters long, got %zu", min, max, len);
-            return invalid(api, p->name, why);
+            return invalid(api, p->name, why, error);
         }
         if (p->choices) {
             for (const char *const *c = p->choices; *c; c++)
                 if (strcmp(*c, s) == 0)
-                    return NULL;
+                    return 0;
             size_t n = (size_t)snprintf(why, sizeof why, "must be one of [");
             for (const char *const *c = p->choices; *c && n < sizeof why - 64; c++)
                 n += (size_t)snprintf(why + n, sizeof why - n, "%s%s", c == p->choices ? "" : ", ", *c);
             snprintf(why + n, sizeof why - n, "], got '%.64s'", s);
-            return invalid(api, p->name, why);
+            return invalid(api, p->name, why, error);
         }
     } else if (json_is_array(v)) {
         size_t n = json_array_size(v);
@@ -228,16 +230,16 @@ static json_t *check_bounds(const zs_api_t *api, const zs_param_t *p, const json
             max = 10000;
         if ((long)n < min || (long)n > max) {
             snprintf(why, sizeof why, "must have %ld..%ld items, got %zu", min, max, n);
-            return invalid(api, p->name, why);
+            return invalid(api, p->name, why, error);
         }
     } else if (json_is_integer(v) && (p->min || p->max)) {
         json_int_t x = json_integer_value(v);
         if (x < min || (p->max && x > max)) {
             snprintf(why, sizeof why, "must be between %ld and %ld, got %lld", min, max, (long long)x);
-            return invalid(api, p->name, why);
+            return invalid(api, p->name, why, error);
         }
     }
-    return NULL;
+    return 0;
 }
 
 const char *zs_address_refusal(const char *s)
@@ -294,17 +296,14 @@ static bool tag_list_ok(const json_t *v)
 
 int zs_api_validate(const zs_api_t *api, json_t *params, json_t **error)
 {
-    if (!json_is_object(params)) {
-        *error = zs_error(ZS_SYS_INVALID, "the parameters of %s must be a JSON object", api->name);
-        return -1;
-    }
+    if (!json_is_object(params))
+        return zs_fail(error, ZS_SYS_INVALID, "the parameters of %s must be a JSON object",
+                       api->name);
     for (const zs_param_t *p = api->params; p && p->name; p++) {
         json_t *v = json_object_get(params, p->name);
         if (!v || json_is_null(v)) {
-            if (p->required) {
-                *error = invalid(api, p->name, "is mandatory, can not be null");
-                return -1;
-            }
+            if (p->required)
+                return invalid(api, p->name, "is mandatory, can not be null", error);
             json_object_del(params, p->name);
             continue;
         }
@@ -312,11 +311,11 @@ int zs_api_validate(const zs_api_t *api, json_t *params, json_t **error)
         if (!c) {
             char why[64];
             snprintf(why, sizeof why, "must be %s", type_name(p->type));
-            *error = invalid(api, p->name, why);
-            return -1;
+            return invalid(api, p->name, why, error);
         }
-        json_object_set_new(params, p->name, c);
-        if ((*error = check_bounds(api, p, c)))
+        if (json_object_set_new(params, p->name, c) != 0)   /* c is released */
+            return zs_fail(error, ZS_SYS_INTERNAL, "out of memory validating %s", api->name);
+        if (check_bounds(api, p, c, error) != 0)
             return -1;
     }
     /* Drop what the API does not declare, except the creation extras of apis.md. Query and
@@ -333,17 +332,14 @@ int zs_api_validate(const zs_api_t *api, json_t *params, json_t **error)
                             (strcmp(key, "resourceUuid") == 0);
         bool tags = strcmp(key, "systemTags") == 0 || strcmp(key, "userTags") == 0;
         if (tags) {
-            if (!tag_list_ok(v)) {
-                *error = invalid(api, key, "must be a list of at most 100 tags of 1..512 characters");
-                return -1;
-            }
+            if (!tag_list_ok(v))
+                return invalid(api, key, "must be a list of at most 100 tags of 1..512 characters",
+                               error);
             continue;
         }
         if (create_extra) {
-            if (!zs_uuid_valid(json_string_value(v))) {
-                *error = invalid(api, key, "must be a uuid of 32 lowercase hex characters");
-                return -1;
-            }
+            if (!zs_uuid_valid(json_string_value(v)))
+                return invalid(api, key, "must be a uuid of 32 lowercase hex characters", error);
             continue;
         }
         json_object_del(params, key);

@@ -126,7 +126,8 @@ const zs_resource_t *zs_resource_find(const char *name);
 
 /* Checks and normalises `params` (an object; modified in place: query-string text turned into
  * ints/bools/lists, unknown members removed, "systemTags"/"userTags" kept when the API creates).
- * Returns 0, or -1 with *error = SYS.1007 naming the field. */
+ * Returns 0, or -1 and, when `error` is not NULL, *error = SYS.1007 naming the field (SYS.1000
+ * when memory ran out). */
 int zs_api_validate(const zs_api_t *api, json_t *params, json_t **error);
 
 /* The X-JSON-Schema object for `result` of `api` (new reference; {} when there is nothing to

@@ -162,12 +162,13 @@ int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity)
     if (identity)
         *identity = zmsg_pop(m);
     zframe_t *payload = zmsg_pop(m);
-    char err[128] = "";
+    json_t *error = NULL;
     int rc = -1;
     if (payload && (!identity || *identity))
-        rc = zs_msg_decode(zframe_data(payload), zframe_size(payload), msg, err);
+        rc = zs_msg_decode(zframe_data(payload), zframe_size(payload), msg, &error);
     if (rc != 0) {
-        zs_warn("bus: dropped a bad message: %s", err[0] ? err : "missing frames");
+        zs_warn("bus: dropped a bad message: %s", error ? zs_error_details(error) : "missing frames");
+        json_decref(error);
         if (identity)
             zframe_destroy(identity);
     }

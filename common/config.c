@@ -1,6 +1,7 @@
 /* config.c — see config.h. Each layer is a small growable table searched linearly: the
  * configuration is a few dozen keys, read mostly at start. */
 #include "config.h"
+#include "error.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -341,7 +342,7 @@ static void endpoint_host(const char *ep, size_t len, char *out, size_t size)
         out[0] = '\0';
 }
 
-int zs_config_check_topology(const char *const *stateful, char *why, size_t size)
+int zs_config_check_topology(const char *const *stateful, json_t **error)
 {
     for (const char *const *s = stateful; *s; s++) {
         char room[ZS_CONFIG_ENDPOINTS_SIZE];
@@ -358,11 +359,11 @@ int zs_config_check_topology(const char *const *stateful, char *why, size_t size
                 snprintf(first, sizeof first, "%s", host);
                 have_first = true;
             } else if (strcmp(first, host) != 0) {
-                snprintf(why, size, "bus.%s = %s names instances on two hosts (%s, %s): a stateful "
-                         "service has exactly one store, so all its instances must share it on one "
-                         "host (see docs/deployment.md); run one instance and let the orchestrator "
-                         "move it", *s, list, *first ? first : "this host", *host ? host : "this host");
-                return -1;
+                return zs_fail(error, ZS_SYS_INVALID, "bus.%s = %s names instances on two hosts "
+                               "(%s, %s): a stateful service has exactly one store, so all its "
+                               "instances must share it on one host (see docs/deployment.md); "
+                               "run one instance and let the orchestrator move it", *s, list,
+                               *first ? first : "this host", *host ? host : "this host");
             }
             p += strcspn(p, ",");
             if (*p)

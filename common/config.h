@@ -27,6 +27,7 @@
  */
 #ifndef ZS_CONFIG_H
 #define ZS_CONFIG_H
+#include "error.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,7 +76,8 @@ const char *zs_config_endpoints(const char *service, char buf[ZS_CONFIG_ENDPOINT
 /* Checks that bus.<service> of every name in `stateful` (NULL-terminated) names endpoints of
  * one host only: a stateful service has one store, so its instances must share it on one
  * host (docs/deployment.md). ipc:// and loopback tcp:// endpoints count as this host.
- * Returns 0, or -1 with the reason in `why`. */
-int zs_config_check_topology(const char *const *stateful, char *why, size_t size);
+ * Returns 0, or -1 and, when `error` is not NULL, *error = SYS.1007 naming the setting and
+ * its hosts. */
+int zs_config_check_topology(const char *const *stateful, json_t **error);
 
 #endif

@@ -57,3 +57,22 @@ json_t *zs_error_param(const char *api, const char *field, const char *why)
 {
     return zs_error(ZS_SYS_INVALID, "field[%s] of %s %s", field, api, why);
 }
+
+const char *zs_error_details(const json_t *error)
+{
+    const char *d = json_string_value(json_object_get(error, "details"));
+    return d ? d : "";
+}
+
+int zs_fail(json_t **error, const char *code, const char *fmt, ...)
+{
+    if (!error)
+        return -1;
+    char details[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(details, sizeof details, fmt, ap);
+    va_end(ap);
+    *error = zs_error(code, "%s", details);
+    return -1;
+}

@@ -10,8 +10,10 @@
 zsock_t *zs_events_publisher(void)
 {
     zsock_t *pub = zsock_new(ZMQ_PUB);
-    if (!pub)
+    if (!pub) {
+        zs_warn("events: cannot create the publisher: %s", zmq_strerror(zmq_errno()));
         return NULL;
+    }
     zs_bus_tune(pub);
     zsock_set_reconnect_ivl(pub, 10);
     zsock_set_reconnect_ivl_max(pub, 1000);
@@ -46,8 +48,10 @@ int zs_events_publish(zsock_t *pub, const char *topic, json_t *body)
 zsock_t *zs_events_subscriber(const char *const *topics)
 {
     zsock_t *sub = zsock_new(ZMQ_SUB);
-    if (!sub)
+    if (!sub) {
+        zs_warn("events: cannot create the subscriber: %s", zmq_strerror(zmq_errno()));
         return NULL;
+    }
     zs_bus_tune(sub);
     zsock_set_reconnect_ivl(sub, 10);
     zsock_set_reconnect_ivl_max(sub, 1000);
@@ -73,8 +77,7 @@ json_t *zs_events_recv(zsock_t *sub, char *topic, size_t size)
     char *t = zmsg_popstr(z);
     zframe_t *f = zmsg_pop(z);
     zs_msg_t m;
-    char err[128];
-    if (t && f && zs_msg_decode(zframe_data(f), zframe_size(f), &m, err) == 0) {
+    if (t && f && zs_msg_decode(zframe_data(f), zframe_size(f), &m, NULL) == 0) {
         snprintf(topic, size, "%s", t);
         body = json_incref(m.body);
         zs_msg_clear(&m);
@@ -134,6 +137,10 @@ static void proxy_run(zsock_t *pipe, void *arg)
 zactor_t *zs_events_proxy_new(void)
 {
     proxy_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        zs_errorf("events: cannot start the proxy: out of memory");
+        return NULL;
+    }
     char room[ZS_CONFIG_ENDPOINTS_SIZE];
     p->in = proxy_side(ZMQ_XSUB, zs_config_endpoints("events-in", room));
     p->out = p->in ? proxy_side(ZMQ_XPUB, zs_config_endpoints("events-out", room)) : NULL;

@@ -16,16 +16,18 @@
 #include <czmq.h>
 #include <jansson.h>
 
-/* A PUB socket connected to the intake, or NULL. */
+/* A PUB socket connected to the intake, or NULL (logged). */
 zsock_t *zs_events_publisher(void);
-/* Publishes `body` (stolen) under `topic`. Returns 0 or -1. Never blocks. */
+/* Publishes `body` (stolen) under `topic`. Returns 0, or -1 (no publisher, the envelope
+ * could not be encoded, or ZeroMQ refused it: events are at-most-once). Never blocks. */
 int zs_events_publish(zsock_t *pub, const char *topic, json_t *body);
 
 /* A SUB socket connected to the fan-out, subscribed to every topic prefix of the
- * NULL-terminated list (NULL list: everything). */
+ * NULL-terminated list (NULL list: everything), or NULL (logged). */
 zsock_t *zs_events_subscriber(const char *const *topics);
 /* Receives one event: returns its payload (new reference) and copies the topic into
- * topic[size]; NULL on a malformed event. */
+ * topic[size]; NULL when nothing could be received or the event is malformed (dropped
+ * silently: any process may publish). */
 json_t *zs_events_recv(zsock_t *sub, char *topic, size_t size);
 
 /* The broker's event proxy: binds the intake (XSUB, "events-in") and the fan-out (XPUB,

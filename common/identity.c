@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "identity.h"
 #include "clock.h"
+#include "error.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -53,11 +54,12 @@ static void read_holder(int fd, char *out, size_t size)
         snprintf(out, size, "an unnamed process");
 }
 
-static int open_lock(const char *path, char *why, size_t size)
+/* The lock file's descriptor, or -1 and *error. */
+static int open_lock(const char *path, json_t **error)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
-        snprintf(why, size, "cannot open lock file %s: %s", path, strerror(errno));
+        zs_fail(error, ZS_SYS_FAILED, "cannot open lock file %s: %s", path, strerror(errno));
     return fd;
 }
 
@@ -76,21 +78,19 @@ static int mkdirs(const char *path)
     return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-int zs_identity_claim_store(const char *dir, const char *process, char *why, size_t size)
+int zs_identity_claim_store(const char *dir, const char *process, json_t **error)
 {
-    if (mkdirs(dir) != 0) {
-        snprintf(why, size, "cannot create %s: %s", dir, strerror(errno));
-        return -1;
-    }
+    if (mkdirs(dir) != 0)
+        return zs_fail(error, ZS_SYS_FAILED, "cannot create %s: %s", dir, strerror(errno));
     char path[1100];
     snprintf(path, sizeof path, "%s/owner.lock", dir);
-    int fd = open_lock(path, why, size);
+    int fd = open_lock(path, error);
     if (fd < 0)
         return -1;
     /* Byte 1 serializes claims; byte 0 is held shared by every instance of the owning PID
      * namespace, exclusively only while the first one writes its name. */
     if (lock(fd, F_WRLCK, 1, true) != 0) {
-        snprintf(why, size, "cannot lock %s: %s", path, strerror(errno));
+        zs_fail(error, ZS_SYS_FAILED, "cannot lock %s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -108,10 +108,9 @@ int zs_identity_claim_store(const char *dir, const char *process, char *why, siz
         if (strcmp(mine, theirs) == 0 && lock(fd, F_RDLCK, 0, false) == 0) {
             rc = 0;   /* another instance of the same PID namespace: share the store */
         } else {
-            snprintf(why, size, "store %s is held by a live process of another PID namespace or "
-                     "host (%s); one store belongs to the instances of one PID namespace "
-                     "(docs/deployment.md)", dir, holder);
-            rc = -1;
+            rc = zs_fail(error, ZS_SYS_FAILED, "store %s is held by a live process of another "
+                         "PID namespace or host (%s); one store belongs to the instances of one "
+                         "PID namespace (docs/deployment.md)", dir, holder);
         }
     }
     struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1};
@@ -121,19 +120,20 @@ int zs_identity_claim_store(const char *dir, const char *process, char *why, siz
     return rc;   /* on success fd stays open: the lock lives as long as the process */
 }
 
-int zs_identity_claim_endpoint(const char *endpoint, const char *process, char *why, size_t size)
+int zs_identity_claim_endpoint(const char *endpoint, const char *process, json_t **error)
 {
     if (strncmp(endpoint, "ipc://", 6) != 0)
         return 0;
     char path[1100];
     snprintf(path, sizeof path, "%s.lock", endpoint + 6);
-    int fd = open_lock(path, why, size);
+    int fd = open_lock(path, error);
     if (fd < 0)
         return -1;
     if (lock(fd, F_WRLCK, 0, false) != 0) {
         char holder[512];
         read_holder(fd, holder, sizeof holder);
-        snprintf(why, size, "endpoint %s is already served by a live process (%s)", endpoint, holder);
+        zs_fail(error, ZS_SYS_FAILED, "endpoint %s is already served by a live process (%s)",
+                endpoint, holder);
         close(fd);
         return -1;
     }

@@ -23,14 +23,15 @@
  */
 #ifndef ZS_IDENTITY_H
 #define ZS_IDENTITY_H
-#include <stddef.h>
+#include "error.h"
 
-/* Claims store directory `dir` (created with its parents, 0700, if missing) for `process` ("zs-tags"). Returns 0,
- * or -1 with the reason (naming the holder) in `why`. */
-int zs_identity_claim_store(const char *dir, const char *process, char *why, size_t size);
+/* Claims store directory `dir` (created with its parents, 0700, if missing) for `process`
+ * ("zs-tags"). Returns 0, or -1 and, when `error` is not NULL, *error = SYS.1006 whose
+ * details say why (naming the holder, or the file that could not be made or locked). */
+int zs_identity_claim_store(const char *dir, const char *process, json_t **error);
 
 /* Claims endpoint `endpoint` (only ipc:// ones lock anything) for `process`. Its directory
- * must exist. Returns 0, or -1 with the reason (naming the holder) in `why`. */
-int zs_identity_claim_endpoint(const char *endpoint, const char *process, char *why, size_t size);
+ * must exist. Returns 0, or -1 and *error (when not NULL) as above. */
+int zs_identity_claim_endpoint(const char *endpoint, const char *process, json_t **error);
 
 #endif

@@ -1,6 +1,7 @@
 /* license.c — see license.h. */
 #include "license.h"
 #include "clock.h"
+#include "error.h"
 #include "uuid.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,12 +89,12 @@ static bool verifies(const unsigned char *msg, size_t len, const unsigned char *
     return false;
 }
 
-json_t *zs_license_open(const char *text, size_t text_len, const char *trusted_keys, char *why,
-                        size_t size)
+json_t *zs_license_open(const char *text, size_t text_len, const char *trusted_keys,
+                        json_t **error)
 {
     if (text_len > ZS_LICENSE_MAX_BYTES) {
-        snprintf(why, size, "the license is larger than %d bytes", ZS_LICENSE_MAX_BYTES);
-        return NULL;
+        return zs_fail(error, ZS_LICENSE_INVALID, "the license is larger than %d bytes",
+                       ZS_LICENSE_MAX_BYTES), NULL;
     }
     json_error_t jerr;
     json_t *file = json_loadb(text, text_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -104,21 +105,24 @@ json_t *zs_license_open(const char *text, size_t text_len, const char *trusted_k
     size_t plen = 0, slen = 0;
     unsigned char *pbytes = NULL, *sig = NULL;
     if (!file || !format || strcmp(format, ZS_LICENSE_FORMAT) != 0 || !p64 || !s64) {
-        snprintf(why, size, "not a license file (expected a JSON object of format %s)", ZS_LICENSE_FORMAT);
+        zs_fail(error, ZS_LICENSE_INVALID, "not a license file (expected a JSON object of format %s)",
+                ZS_LICENSE_FORMAT);
     } else if (!(pbytes = zs_base64_decode(p64, strlen(p64), ZS_LICENSE_MAX_BYTES, &plen)) ||
                !(sig = zs_base64_decode(s64, strlen(s64), crypto_sign_BYTES, &slen)) ||
                slen != crypto_sign_BYTES) {
-        snprintf(why, size, "the payload or the signature of the license is not valid base64");
+        zs_fail(error, ZS_LICENSE_INVALID,
+                "the payload or the signature of the license is not valid base64");
     } else if (trusted_keys && !*trusted_keys) {
-        snprintf(why, size, "no issuer key is trusted (configure license.trusted-keys)");
+        zs_fail(error, ZS_LICENSE_INVALID,
+                "no issuer key is trusted (configure license.trusted-keys)");
     } else if (trusted_keys && !verifies(pbytes, plen, sig, trusted_keys)) {
-        snprintf(why, size, "the signature does not verify under any trusted issuer key "
-                            "(tampered, or signed by an unknown issuer)");
+        zs_fail(error, ZS_LICENSE_INVALID, "the signature does not verify under any trusted issuer "
+                "key (tampered, or signed by an unknown issuer)");
     } else if (!(payload = json_loadb((const char *)pbytes, plen, JSON_REJECT_DUPLICATES, &jerr)) ||
                !json_is_object(payload)) {
         json_decref(payload);
         payload = NULL;
-        snprintf(why, size, "the license payload is not a JSON object");
+        zs_fail(error, ZS_LICENSE_INVALID, "the license payload is not a JSON object");
     }
     free(pbytes);
     free(sig);

@@ -18,6 +18,7 @@
  */
 #ifndef ZS_LICENSE_H
 #define ZS_LICENSE_H
+#include "error.h"
 #include <jansson.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -27,6 +28,7 @@
 #define ZS_LICENSE_FORMAT "zs-license-1"
 #define ZS_LICENSE_MAX_BYTES (64 * 1024)   /* a license file; larger input is refused */
 #define ZS_LICENSE_UNLIMITED 2147483647
+#define ZS_LICENSE_INVALID "LICENSE.1006"   /* error.h: "The license is invalid" */
 
 /* Base64 (standard alphabet, padded). encode: NUL-terminated text or NULL. decode: whitespace
  * is ignored; returns a malloc'd buffer (*len bytes, plus a NUL so text can be read as a
@@ -45,10 +47,11 @@ char *zs_license_sign(const json_t *payload, const unsigned char sk[crypto_sign_
 
 /* Opens the file text (text_len bytes). With `trusted_keys` (a comma list of base64 public
  * keys) the signature must verify under one of them; with NULL it is not checked (for
- * `show`). Returns the payload (new reference), or NULL with the reason in why[size]. The
- * payload is not checked: see zs_license_check_payload. */
-json_t *zs_license_open(const char *text, size_t text_len, const char *trusted_keys, char *why,
-                        size_t size);
+ * `show`). Returns the payload (new reference), or NULL and, when `error` is not NULL,
+ * *error = LICENSE.1006 whose details say why. The payload is not checked: see
+ * zs_license_check_payload. */
+json_t *zs_license_open(const char *text, size_t text_len, const char *trusted_keys,
+                        json_t **error);
 
 /* NULL when the payload is well formed, else the reason (static text). */
 const char *zs_license_check_payload(const json_t *payload);

@@ -1,5 +1,6 @@
 /* msg.c — see msg.h. */
 #include "msg.h"
+#include "error.h"
 #include "pack.h"
 #include <stdio.h>
 #include <string.h>
@@ -12,10 +13,11 @@ int zs_msg_encode(const zs_msg_t *m, char **buf, size_t *len)
                           "ok", m->ok, "st", m->status);
     if (!o)
         return -1;
-    if (m->caller)
-        json_object_set(o, "caller", m->caller);
-    json_object_set_new(o, "body", m->body ? json_incref(m->body) : json_object());
-    int rc = zs_pack(o, buf, len);
+    /* Without its caller a request would read as a system call: a member that could not be
+     * added fails the encoding. */
+    int rc = (m->caller && json_object_set(o, "caller", m->caller) != 0) ||
+             json_object_set_new(o, "body", m->body ? json_incref(m->body) : json_object()) != 0
+                 ? -1 : zs_pack(o, buf, len);
     json_decref(o);
     return rc;
 }
@@ -29,12 +31,12 @@ static int copy_text(char *dst, size_t size, json_t *v)
     return 0;
 }
 
-int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, char *errbuf)
+int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, json_t **error)
 {
     memset(m, 0, sizeof *m);
     zs_pack_limits_t limits = zs_pack_default_limits;
     limits.max_bytes = ZS_MSG_MAX_BYTES;
-    json_t *o = zs_unpack(buf, len, &limits, errbuf);
+    json_t *o = zs_unpack(buf, len, &limits, error);
     if (!o)
         return -1;
     const char *why = NULL;
@@ -61,9 +63,9 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, char *errbuf)
     else if (!why && st != 0 && (st < 100 || st > 599))
         why = "status out of range";
     if (why) {
-        snprintf(errbuf, 128, "envelope: %s", why);
         json_decref(o);
-        return -1;
+        memset(m, 0, sizeof *m);
+        return zs_fail(error, ZS_SYS_INVALID, "envelope: %s", why);
     }
     m->kind = json_string_value(kind)[0];
     m->job = json_is_true(json_object_get(o, "job"));
@@ -75,6 +77,10 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, char *errbuf)
     if (!m->body)
         m->body = json_object();
     json_decref(o);
+    if (!m->body) {
+        zs_msg_clear(m);
+        return zs_fail(error, ZS_SYS_INTERNAL, "envelope: out of memory");
+    }
     return 0;
 }
 

@@ -8,6 +8,7 @@
  */
 #ifndef ZS_MSG_H
 #define ZS_MSG_H
+#include "error.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,12 +29,14 @@ typedef struct {
     int status;         /* replies: HTTP status hint, 0 = the default (200 / 503) */
 } zs_msg_t;
 
-/* Encodes. Returns 0 and a malloc'd buffer the caller frees, or -1. */
+/* Encodes. Returns 0 and a malloc'd buffer the caller frees, or -1 (memory exhausted: an
+ * envelope that would lose its caller or body is not written). */
 int zs_msg_encode(const zs_msg_t *msg, char **buf, size_t *len);
 
-/* Decodes into *msg (whose previous content is ignored). Returns 0, or -1 with a reason
- * in errbuf (size >= 128). On success the caller owns msg->caller / msg->body. */
-int zs_msg_decode(const void *buf, size_t len, zs_msg_t *msg, char *errbuf);
+/* Decodes into *msg (whose previous content is ignored). Returns 0 (the caller then owns
+ * msg->caller / msg->body), or -1 with *msg zeroed and, when `error` is not NULL, *error
+ * saying why: zs_unpack's error, or SYS.1007 "envelope: <which member is wrong>". */
+int zs_msg_decode(const void *buf, size_t len, zs_msg_t *msg, json_t **error);
 
 /* Releases caller/body and zeroes the struct. */
 void zs_msg_clear(zs_msg_t *msg);

@@ -4,6 +4,7 @@
 #include "buskeys.h"
 #include "clock.h"
 #include "config.h"
+#include "error.h"
 #include "log.h"
 #include "uuid.h"
 #include <czmq.h>
@@ -51,11 +52,10 @@ static void check_and_exit(const char *process, const char *role)
     zs_config_set(key, ep);
     zs_bus_t *bus = zs_bus_new();
     json_t *error = NULL, *res = bus ? zs_bus_request(bus, role, "Ping", NULL, json_object(), 3000, &error) : NULL;
-    const char *why = json_string_value(json_object_get(error, "details"));
     if (res)
         printf("%s at %s: ok\n", process, ep);
     else
-        fprintf(stderr, "%s at %s: %s\n", process, ep, why ? why : "no answer");
+        fprintf(stderr, "%s at %s: %s\n", process, ep, error ? zs_error_details(error) : "no answer");
     json_decref(res);
     json_decref(error);
     zs_bus_destroy(&bus);
@@ -71,9 +71,10 @@ static int check_topology(const char *process)
 {
     const char *stateful[64];
     stateful[zs_api_services(stateful, 63)] = NULL;
-    char why[1500];
-    if (zs_config_check_topology(stateful, why, sizeof why) != 0) {
-        fprintf(stderr, "%s: refusing to start: %s\n", process, why);
+    json_t *error = NULL;
+    if (zs_config_check_topology(stateful, &error) != 0) {
+        fprintf(stderr, "%s: refusing to start: %s\n", process, zs_error_details(error));
+        json_decref(error);
         return -1;
     }
     return 0;
@@ -148,19 +149,24 @@ int zs_node_prepare_endpoint(const char *endpoint)
     if (!slash)
         return 0;
     *slash = '\0';
-    if (mkdirs(dir) != 0)
-        return -1;
     /* ipc endpoints are plain (no CURVE): only this user may reach the sockets. A shared
      * directory (sticky, like /tmp) is not ours to close: say so and leave it. */
     struct stat st;
-    if (stat(dir, &st) != 0)
+    if (mkdirs(dir) != 0 || stat(dir, &st) != 0) {
+        zs_errorf("bus: cannot create the directory %s of endpoint %s: %s", dir, endpoint,
+                  strerror(errno));
         return -1;
+    }
     if (st.st_mode & S_ISVTX) {
         zs_warn("bus: ipc endpoint %s lives in a shared directory; other users may reach it",
                 endpoint);
         return 0;
     }
-    return st.st_uid == geteuid() && (st.st_mode & 077) ? chmod(dir, 0700) : 0;
+    if (st.st_uid == geteuid() && (st.st_mode & 077) && chmod(dir, 0700) != 0) {
+        zs_errorf("bus: cannot make %s owner-only: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* A beat: sent without waiting for the core's acknowledgement (the next beat retries; the
@@ -191,8 +197,10 @@ static bool beat(zs_node_t *self, const char *api, int64_t connect_ms, bool call
 zs_node_t *zs_node_new(const char *role, zs_bus_t *bus)
 {
     zs_node_t *self = calloc(1, sizeof *self);
-    if (!self)
+    if (!self) {
+        zs_errorf("node: out of memory");
         return NULL;
+    }
     zs_uuid_new(self->uuid);
     snprintf(self->role, sizeof self->role, "%s", role);
     self->bus = bus;

@@ -18,18 +18,21 @@ typedef struct zs_node zs_node_t;
  * a configuration that puts a stateful service on several hosts (docs/deployment.md),
  * starts logging as `process` ("zs-tags"), turns off CZMQ's own signal handling, and loads
  * the CurveZMQ keys of the role when the bus uses tcp (buskeys.h). Returns 0, or -1 after
- * printing why (a missing key file: its path and the `zs-keys generate` command). --bind sets bus.<role>.bind where role is process without "zs-".
+ * printing why on stderr (a missing key file: its path and the `zs-keys generate` command).
+ * --bind sets bus.<role>.bind where role is process without "zs-".
  * --check (services only: the health probe of containers) does not return: it asks the
  * instance at this configuration's bind endpoint for "Ping" and exits 0 (answered within
  * 3 s) or 1. */
 int zs_node_init(const char *process, int argc, char **argv);
 
 /* Creates the directory of an ipc:// endpoint (nothing for tcp://), owner-only (0700): ipc
- * endpoints carry no CURVE, the directory is what keeps other users out. 0 or -1. */
+ * endpoints carry no CURVE, the directory is what keeps other users out. Returns 0, or -1
+ * (logged). */
 int zs_node_prepare_endpoint(const char *endpoint);
 
 /* A management node of `role` ("gateway", "tags"...) with a fresh uuid; sends the first
- * heartbeat at once through `bus` (borrowed; must outlive the node). */
+ * heartbeat at once through `bus` (borrowed; must outlive the node). NULL when memory ran
+ * out (logged); a core that does not answer is not a failure (the next beats retry). */
 zs_node_t *zs_node_new(const char *role, zs_bus_t *bus);
 /* Call about once a second: heartbeats when due and drains the core's answers. */
 void zs_node_tick(zs_node_t *self);

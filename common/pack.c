@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The walk and the conversion write their reason into a char buffer of ERRLEN bytes (the walk
+ * must not allocate); zs_unpack turns it into the caller's error object. */
 #define ERRLEN 128
+#define OOM "msgpack: out of memory"
 
 /* msgpack-c keeps open containers on a fixed stack (MSGPACK_EMBED_STACK_SIZE, 32, fixed
  * when the library was built; its header is internal) and fails past it, so a caller's
@@ -290,12 +293,12 @@ static json_t *array_to_json(const msgpack_object_array *a, char *err)
 {
     json_t *arr = json_array();
     if (!arr)
-        return fail(err, "msgpack: out of memory"), NULL;
+        return fail(err, OOM), NULL;
     for (uint32_t i = 0; i < a->size; i++) {
         json_t *v = to_json(&a->ptr[i], err);
         if (!v || json_array_append_new(arr, v) != 0) {
             if (v)
-                fail(err, "msgpack: out of memory");
+                fail(err, OOM);
             json_decref(arr);
             return NULL;
         }
@@ -321,7 +324,7 @@ static int map_entry(json_t *obj, const msgpack_object_kv *kv, char *err)
         if (v && json_object_set_new_nocheck(obj, k, v) == 0)
             rc = 0;
         else if (v)
-            fail(err, "msgpack: out of memory");   /* set_new has released v */
+            fail(err, OOM);   /* set_new has released v */
     }
     json_decref(key);
     return rc;
@@ -331,7 +334,7 @@ static json_t *map_to_json(const msgpack_object_map *m, char *err)
 {
     json_t *obj = json_object();
     if (!obj)
-        return fail(err, "msgpack: out of memory"), NULL;
+        return fail(err, OOM), NULL;
     for (uint32_t i = 0; i < m->size; i++) {
         if (m->ptr[i].key.type != MSGPACK_OBJECT_STR) {   /* the walk refused this already */
             fail(err, "msgpack: map key is not a string");
@@ -381,17 +384,17 @@ static json_t *to_json(const msgpack_object *o, char *err)
         return fail(err, "msgpack: unsupported type %d", (int)o->type), NULL;
     }
     if (!j)
-        fail(err, "msgpack: out of memory");
+        fail(err, OOM);
     return j;
 }
 
-json_t *zs_unpack(const void *buf, size_t len, const zs_pack_limits_t *limits, char *errbuf)
+json_t *zs_unpack(const void *buf, size_t len, const zs_pack_limits_t *limits, json_t **error)
 {
-    char scratch[ERRLEN];
-    char *err = errbuf ? errbuf : scratch;
-    err[0] = '\0';
-    if (validate(buf, len, limits ? limits : &zs_pack_default_limits, err) != 0)
+    char err[ERRLEN] = "";
+    if (validate(buf, len, limits ? limits : &zs_pack_default_limits, err) != 0) {
+        zs_fail(error, ZS_SYS_INVALID, "%s", err);
         return NULL;
+    }
 
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
@@ -399,11 +402,13 @@ json_t *zs_unpack(const void *buf, size_t len, const zs_pack_limits_t *limits, c
     msgpack_unpack_return rc = msgpack_unpack_next(&u, buf, len, &off);
     json_t *out = NULL;
     if (rc == MSGPACK_UNPACK_NOMEM_ERROR)
-        fail(err, "msgpack: out of memory");
+        fail(err, OOM);
     else if (rc != MSGPACK_UNPACK_SUCCESS || off != len)  /* the walk should make this moot */
         fail(err, "msgpack: decoder refused the input (code %d)", (int)rc);
     else
         out = to_json(&u.data, err);
     msgpack_unpacked_destroy(&u);
+    if (!out)
+        zs_fail(error, strcmp(err, OOM) == 0 ? ZS_SYS_INTERNAL : ZS_SYS_INVALID, "%s", err);
     return out;
 }

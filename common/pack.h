@@ -10,6 +10,7 @@
  */
 #ifndef ZS_PACK_H
 #define ZS_PACK_H
+#include "error.h"
 #include <jansson.h>
 #include <stddef.h>
 
@@ -32,9 +33,9 @@ extern const zs_pack_limits_t zs_pack_default_limits;
 int zs_pack(const json_t *value, char **buf, size_t *len);
 
 /* Decodes exactly one msgpack value filling all `len` bytes (trailing bytes are an error).
- * Returns a new reference, or NULL with a reason in errbuf (size >= 128; NULL when the caller
- * does not want the reason), e.g. "msgpack: nesting deeper than 32".
- * `limits` NULL means zs_pack_default_limits. */
-json_t *zs_unpack(const void *buf, size_t len, const zs_pack_limits_t *limits, char *errbuf);
+ * Returns a new reference, or NULL and, when `error` is not NULL, *error = SYS.1007 whose
+ * details say why the input is refused (e.g. "msgpack: nesting deeper than 32"), or SYS.1000
+ * "msgpack: out of memory". `limits` NULL means zs_pack_default_limits. */
+json_t *zs_unpack(const void *buf, size_t len, const zs_pack_limits_t *limits, json_t **error);
 
 #endif

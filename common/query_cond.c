@@ -155,50 +155,63 @@ static bool parse_double(const char *s, double *out)
     return true;
 }
 
-/* The condition value `raw` typed like field type `type` (TIME and EPOCH become epoch ms).
- * NULL and *why when it does not parse. */
-static json_t *typed_value(zs_ftype_t type, const char *raw, const char **why)
+/* The value `raw` of condition c, typed like its field (TIME and EPOCH become epoch ms). NULL
+ * and *error when it does not parse (SYS.1007 naming the value and the field) or memory ran
+ * out (SYS.1000). */
+static json_t *typed_value(const cond_t *c, const char *raw, json_t **error)
 {
-    switch (type) {
+    const char *why = NULL;
+    json_t *v = NULL;
+    switch (c->field->type) {
     case ZS_FT_INT: {
-        long long v;
-        if (parse_ll(raw, &v))
-            return json_integer(v);
-        *why = "is not an integer";
-        return NULL;
+        long long n;
+        if (parse_ll(raw, &n))
+            v = json_integer(n);
+        else
+            why = "is not an integer";
+        break;
     }
     case ZS_FT_REAL: {
         double d;
         if (parse_double(raw, &d))
-            return json_real(d);
-        *why = "is not a number";
-        return NULL;
+            v = json_real(d);
+        else
+            why = "is not a number";
+        break;
     }
     case ZS_FT_BOOL:
         if (strcasecmp(raw, "true") == 0)
-            return json_true();
-        if (strcasecmp(raw, "false") == 0)
-            return json_false();
-        *why = "is not a boolean (true or false)";
-        return NULL;
+            v = json_true();
+        else if (strcasecmp(raw, "false") == 0)
+            v = json_false();
+        else
+            why = "is not a boolean (true or false)";
+        break;
     case ZS_FT_TIME:
     case ZS_FT_EPOCH: {
         int64_t ms;
         if (zs_date_parse(raw, &ms))
-            return json_integer(ms);
-        *why = "is not a timestamp (epoch milliseconds, \"yyyy-MM-dd HH:mm:ss\" or "
-               "\"Jan 6, 2017 3:51:16 AM\")";
-        return NULL;
+            v = json_integer(ms);
+        else
+            why = "is not a timestamp (epoch milliseconds, \"yyyy-MM-dd HH:mm:ss\" or "
+                  "\"Jan 6, 2017 3:51:16 AM\")";
+        break;
     }
     case ZS_FT_STRING:
     case ZS_FT_JSON:
-    default: {
-        json_t *v = json_string(raw);
-        if (!v)
-            *why = "is not valid UTF-8";
-        return v;
+    default:
+        v = json_string(raw);
+        if (!v)   /* jansson's only refusal of a NUL-terminated text */
+            why = "is not valid UTF-8";
+        break;
     }
+    if (!v) {
+        char q[QUOTE_SIZE];
+        *error = why ? zq_bad_cond(c->text, "value[%s] of field[%s] %s", zq_quote(raw, 64, q),
+                                   c->field->name, why)
+                     : zq_oom();
     }
+    return v;
 }
 
 /* Text of any JSON value: a string as it is, anything else as compact JSON (then *heap holds
@@ -286,13 +299,10 @@ static int cond_list(cond_t *c, json_t **error)
     for (;;) {
         size_t n = strcspn(p, ",");
         char *item = strndup(p, n);
-        const char *why = NULL;
-        json_t *v = item ? typed_value(c->field->type, item, &why) : NULL;
+        json_t *v = item ? typed_value(c, item, error) : NULL;
         if (!v) {
-            char q[QUOTE_SIZE];
-            *error = item ? zq_bad_cond(c->text, "value[%s] of field[%s] %s", zq_quote(item, 64, q),
-                                     c->field->name, why)
-                          : zq_oom();
+            if (!item)
+                *error = zq_oom();
             free(item);
             return -1;
         }
@@ -331,15 +341,8 @@ static int cond_field(const zs_resource_t *res, cond_t *c, const char *name, jso
     case OP_NOT_IN:
         return cond_list(c, error);
     default: {
-        const char *why = NULL;
-        c->value = typed_value(c->field->type, c->raw, &why);
-        if (!c->value) {
-            char q[QUOTE_SIZE];
-            *error = zq_bad_cond(c->text, "value[%s] of field[%s] %s", zq_quote(c->raw, 64, q),
-                              c->field->name, why);
-            return -1;
-        }
-        return 0;
+        c->value = typed_value(c, c->raw, error);
+        return c->value ? 0 : -1;
     }
     }
 }

@@ -208,8 +208,9 @@ static void sink_stream(run_t *r, const json_t *rec)
             return;
     }
     size_t i = r->total++;
-    if (i >= q->start && i - q->start < q->limit)
-        json_array_append_new(r->page, zs_resource_render(q->res, rec, q->fields));
+    if (i >= q->start && i - q->start < q->limit &&
+        json_array_append_new(r->page, zs_resource_render(q->res, rec, q->fields)) != 0)
+        run_fail(r, zq_oom());   /* a page missing a record would mislead */
     if (!q->with_count && r->total >= q->start + q->limit)
         r->stop = true;
 }
@@ -331,8 +332,8 @@ static void finish_sorted(run_t *r)
     r->total = r->nentries;
     for (size_t i = q->start; i < r->nentries && i - q->start < q->limit; i++) {
         json_t *rec = zs_store_get(r->store, r->txn, q->res->collection, r->entries[i].uuid);
-        if (rec)
-            json_array_append_new(r->page, zs_resource_render(q->res, rec, q->fields));
+        if (rec && json_array_append_new(r->page, zs_resource_render(q->res, rec, q->fields)) != 0)
+            run_fail(r, zq_oom());
         json_decref(rec);
     }
 }

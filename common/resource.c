@@ -38,12 +38,14 @@ json_t *zs_resource_render(const zs_resource_t *res, const json_t *rec, const js
         json_t *v = json_object_get(rec, f->name);
         if (!v || json_is_null(v) || f->hidden || !wanted(fields, f->name))
             continue;
-        if (f->type == ZS_FT_TIME && json_is_integer(v)) {
-            char buf[48];
-            json_object_set_new(out, f->name,
-                                json_string(zs_date_format(json_integer_value(v), buf, sizeof buf)));
-        } else {
-            json_object_set(out, f->name, v);
+        char buf[48];
+        int rc = f->type == ZS_FT_TIME && json_is_integer(v)
+                     ? json_object_set_new(out, f->name, json_string(zs_date_format(
+                                               json_integer_value(v), buf, sizeof buf)))
+                     : json_object_set(out, f->name, v);
+        if (rc != 0) {   /* memory ran out: a record without some fields would mislead */
+            json_decref(out);
+            return NULL;
         }
     }
     return out;

@@ -77,7 +77,7 @@ const zs_join_t *zs_resource_join(const zs_resource_t *res, const char *name);
 
 /* A new JSON object: `rec` as clients see it — hidden fields dropped, TIME fields turned into
  * ZStack date strings, null fields omitted. When `fields` (a JSON array of names) is not NULL,
- * only those fields are kept. */
+ * only those fields are kept. NULL when memory ran out. */
 json_t *zs_resource_render(const zs_resource_t *res, const json_t *rec, const json_t *fields);
 
 /* The account owning record `rec` of `res` (borrowed), or NULL when no account owns it

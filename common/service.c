@@ -144,15 +144,16 @@ void zs_service_stop(zs_service_t *svc)
 
 static int setup(zs_service_t *svc, const char *bind)
 {
-    char dir[1024], process[64], why[1500];
+    char dir[1024], process[64];
     snprintf(dir, sizeof dir, "%s/%s", zs_config_data_dir(), svc->def->name);
     snprintf(process, sizeof process, "zs-%s", svc->def->name);
-    int prepared = zs_node_prepare_endpoint(bind);
-    if (prepared != 0)
-        snprintf(why, sizeof why, "cannot create the directory of %s", bind);
-    if (prepared != 0 || zs_identity_claim_store(dir, process, why, sizeof why) != 0 ||
-        zs_identity_claim_endpoint(bind, process, why, sizeof why) != 0) {
-        zs_errorf("refusing to start: %s", why);
+    json_t *error = NULL;
+    if (zs_node_prepare_endpoint(bind) != 0)
+        return -1;
+    if (zs_identity_claim_store(dir, process, &error) != 0 ||
+        zs_identity_claim_endpoint(bind, process, &error) != 0) {
+        zs_errorf("refusing to start: %s", zs_error_details(error));
+        json_decref(error);
         return -1;
     }
     size_t n = 0;

@@ -15,8 +15,7 @@ json_t *service_remembered(zs_service_t *svc, MDB_txn *txn, const char *id)
     MDB_val v;
     if (zs_store_kv_get(svc->store, txn, JOBS_DB, id, strlen(id), &v) != 0)
         return NULL;
-    char err[128];
-    return zs_unpack(v.mv_data, v.mv_size, NULL, err);
+    return zs_unpack(v.mv_data, v.mv_size, NULL, NULL);
 }
 
 void service_remember(zs_service_t *svc, MDB_txn *txn, const zs_msg_t *reply)

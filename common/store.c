@@ -108,7 +108,8 @@ static bool coll_name_ok(const zs_store_t *self, const zs_resource_t *res)
 }
 
 /* Fills colls and indexes from the descriptors: one collection per distinct name, with the
- * union of the indexed fields of every resource stored in it. */
+ * union of the indexed fields of every resource stored in it. 0, ENOMEM, or -1 for a bad
+ * descriptor (logged). */
 static int tables_build(zs_store_t *self, const zs_resource_t *const *resources)
 {
     size_t nres = 0, nfields = 0;
@@ -118,7 +119,7 @@ static int tables_build(zs_store_t *self, const zs_resource_t *const *resources)
     self->colls = calloc(nres + 1, sizeof *self->colls);
     self->indexes = calloc(nfields + 1, sizeof *self->indexes);
     if (!self->colls || !self->indexes)
-        return -1;
+        return ENOMEM;
     for (size_t i = 0; i < nres; i++) {
         if (!coll_name_ok(self, resources[i]))
             return -1;
@@ -128,7 +129,7 @@ static int tables_build(zs_store_t *self, const zs_resource_t *const *resources)
         c->name = strdup(resources[i]->collection);
         c->idx = self->indexes + self->nindexes;
         if (!c->name)
-            return -1;
+            return ENOMEM;
         for (size_t j = i; j < nres; j++) {
             if (strcmp(resources[j]->collection, c->name) != 0)
                 continue;
@@ -191,8 +192,7 @@ static int index_backfill(zs_store_t *self, MDB_txn *txn, const zs_coll_t *c,
     size_t added = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        char err[128];
-        json_t *rec = zs_unpack(v.mv_data, v.mv_size, &zst_record_limits, err);
+        json_t *rec = zs_unpack(v.mv_data, v.mv_size, &zst_record_limits, NULL);
         unsigned char buf[ZS_STORE_KEY_SIZE];
         int n = rec ? zst_encode_key(x->type, json_object_get(rec, x->field), buf, sizeof buf) : -1;
         json_decref(rec);
@@ -271,14 +271,18 @@ zs_store_t *zs_store_open(const char *dir, const zs_resource_t *const *resources
                           unsigned schema_version, size_t map_size)
 {
     zs_store_t *self = calloc(1, sizeof *self);
-    if (!self)
+    if (!self || !(self->dir = strdup(dir ? dir : ""))) {
+        zs_errorf("store %s: cannot open: out of memory", dir ? dir : "");
+        free(self);
         return NULL;
-    self->dir = strdup(dir ? dir : "");
-    if (!self->dir || tables_build(self, resources) != 0) {
+    }
+    int rc = tables_build(self, resources);
+    if (rc == -1) {   /* said which descriptor is wrong */
         zs_store_close(&self);
         return NULL;
     }
-    int rc = mkdir_p(dir);
+    if (rc == 0)
+        rc = mkdir_p(dir);
     if (rc == 0)
         rc = env_open(self, map_size);
     if (rc == 0)

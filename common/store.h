@@ -18,8 +18,11 @@
  * the service's writer (the service loop, see service.h) begins write transactions. Read
  * transactions may be used by any thread, one thread at a time each.
  *
- * Errors: functions returning int return 0 on success or an LMDB / errno code, printable with
- * zs_store_strerror. MDB_NOTFOUND means "no such record".
+ * Errors (error.h's rule): functions returning int return 0 on success or an LMDB / errno
+ * code, printable with zs_store_strerror (test `!= 0`: LMDB's codes are negative, errno's
+ * positive). MDB_NOTFOUND means "no such record". Functions returning a record or a list
+ * return NULL when they fail, after logging the code: the callers' store is broken or memory
+ * ran out, nothing a caller could put better.
  */
 #ifndef ZS_STORE_H
 #define ZS_STORE_H
@@ -46,7 +49,8 @@ typedef int (zs_store_uuid_fn)(void *arg, const char *uuid);
  * then the union of their indexed fields is indexed), with the given map size in bytes
  * (0: 16 GiB). Stores `schema_version` in a new environment, refuses (NULL, message logged)
  * one whose stored version is newer, and records the new version over an older one (so the
- * older program then refuses the data). Runs mdb_reader_check. Returns NULL on failure. */
+ * older program then refuses the data). Runs mdb_reader_check. Returns NULL on failure
+ * (logged). */
 zs_store_t *zs_store_open(const char *dir, const zs_resource_t *const *resources,
                           unsigned schema_version, size_t map_size);
 /* Closes the environment and NULLs *self_p. No transaction may be open. */
@@ -58,7 +62,8 @@ const char *zs_store_strerror(int rc);
 /* Begins a transaction. `parent` non-NULL makes a nested write transaction. Returns 0/code. */
 int zs_store_begin(zs_store_t *self, MDB_txn *parent, bool write, MDB_txn **txn);
 
-/* The record `uuid` of `collection` as a new JSON object, or NULL when absent. */
+/* The record `uuid` of `collection` as a new JSON object, or NULL when absent (or unreadable,
+ * logged). */
 json_t *zs_store_get(zs_store_t *self, MDB_txn *txn, const char *collection, const char *uuid);
 
 /* Inserts or replaces record `uuid`, updating every index of the collection (old values are
@@ -78,7 +83,8 @@ int zs_store_del(zs_store_t *self, MDB_txn *txn, const char *collection, const c
 int zs_store_scan(zs_store_t *self, MDB_txn *txn, const char *collection,
                   zs_store_each_fn *fn, void *arg);
 
-/* Number of records in the collection (O(1), from LMDB's statistics). */
+/* Number of records in the collection (O(1), from LMDB's statistics); 0 for an unknown
+ * collection. */
 size_t zs_store_count(zs_store_t *self, MDB_txn *txn, const char *collection);
 
 /* True when `field` of `collection` has an index. */
@@ -141,14 +147,15 @@ int zs_store_backup(zs_store_t *self, const char *dest);
 
 /* Equality lookups over an index. `value` is a JSON value of the field's type (borrowed).
  * zs_store_find returns a new array of at most `max` uuids (empty when none, or when the
- * value is not indexable); zs_store_find_one returns the first matching record (new
- * reference) or NULL. */
+ * value is not indexable), or NULL when the walk failed (logged); zs_store_find_one returns
+ * the first matching record (new reference) or NULL. */
 json_t *zs_store_find(zs_store_t *self, MDB_txn *txn, const char *collection, const char *field,
                       const json_t *value, size_t max);
 json_t *zs_store_find_one(zs_store_t *self, MDB_txn *txn, const char *collection,
                           const char *field, const json_t *value);
 /* What is due: a new array of at most `max` uuids whose indexed INT/TIME/EPOCH `field` is
- * <= `upto` (epoch ms for dates), in field order. Records without the field are not listed.
+ * <= `upto` (epoch ms for dates), in field order (NULL when the walk failed, logged). Records
+ * without the field are not listed.
  * For the expiry and retry sweeps of the services. */
 json_t *zs_store_find_upto(zs_store_t *self, MDB_txn *txn, const char *collection,
                            const char *field, int64_t upto, size_t max);

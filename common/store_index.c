@@ -1,6 +1,7 @@
 /* store_index.c — the store's secondary indexes (store.h): the order-preserving key
  * encoding, walks over an index, and the equality and "due" lookups built on them. */
 #include "store_internal.h"
+#include "log.h"
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -223,13 +224,24 @@ typedef struct {
     size_t max;
 } find_t;
 
+#define FIND_FULL (-1)   /* not an LMDB nor an errno code */
+
 static int find_collect(void *arg, const char *uuid)
 {
     find_t *f = arg;
     if (json_array_size(f->uuids) >= f->max)
-        return 1;
-    json_array_append_new(f->uuids, json_string(uuid));
-    return 0;
+        return FIND_FULL;
+    return json_array_append_new(f->uuids, json_string(uuid)) == 0 ? 0 : ENOMEM;
+}
+
+/* What a lookup returns: the uuids, or NULL (logged) when its walk failed. */
+static json_t *find_result(const zs_store_t *self, const char *collection, find_t *f, int rc)
+{
+    if (rc == 0 || rc == FIND_FULL)
+        return f->uuids;
+    zs_errorf("store %s: lookup in %s failed: %s", self->dir, collection, zs_store_strerror(rc));
+    json_decref(f->uuids);
+    return NULL;
 }
 
 json_t *zs_store_find(zs_store_t *self, MDB_txn *txn, const char *collection, const char *field,
@@ -240,10 +252,10 @@ json_t *zs_store_find(zs_store_t *self, MDB_txn *txn, const char *collection, co
     const zs_index_t *x = c ? zst_index_find(c, field) : NULL;
     unsigned char key[ZS_STORE_KEY_SIZE];
     int len = x ? zs_store_index_key(x->type, value, key, sizeof key) : -1;
-    if (len > 0)
-        zs_store_index_walk(self, txn, collection, field, key, (size_t)len, true, key, (size_t)len,
-                            true, NULL, 0, find_collect, &f);
-    return f.uuids;
+    int rc = len > 0 ? zs_store_index_walk(self, txn, collection, field, key, (size_t)len, true,
+                                           key, (size_t)len, true, NULL, 0, find_collect, &f)
+                     : 0;
+    return find_result(self, collection, &f, rc);
 }
 
 json_t *zs_store_find_one(zs_store_t *self, MDB_txn *txn, const char *collection,
@@ -267,8 +279,8 @@ json_t *zs_store_find_upto(zs_store_t *self, MDB_txn *txn, const char *collectio
     unsigned char key[ZS_STORE_KEY_SIZE];
     int len = x ? zs_store_index_key(x->type, v, key, sizeof key) : -1;
     json_decref(v);
-    if (len > 0)
-        zs_store_index_walk(self, txn, collection, field, NULL, 0, false, key, (size_t)len, true,
-                            NULL, 0, find_collect, &f);
-    return f.uuids;
+    int rc = len > 0 ? zs_store_index_walk(self, txn, collection, field, NULL, 0, false, key,
+                                           (size_t)len, true, NULL, 0, find_collect, &f)
+                     : 0;
+    return find_result(self, collection, &f, rc);
 }

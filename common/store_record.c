@@ -33,7 +33,15 @@ const char *zst_uuid_str(const MDB_val *v, char *buf)
     return buf;
 }
 
-/* Reads and decodes record k. MDB_NOTFOUND when absent, MDB_CORRUPTED when undecodable. */
+/* The code of a record zs_unpack refused with `error`: ENOMEM when memory ran out (the record
+ * may be sound), else MDB_CORRUPTED. */
+static int undecodable(const json_t *error)
+{
+    return strcmp(zs_error_code(error), ZS_SYS_INTERNAL) == 0 ? ENOMEM : MDB_CORRUPTED;
+}
+
+/* Reads and decodes record k. MDB_NOTFOUND when absent, MDB_CORRUPTED when undecodable,
+ * ENOMEM when memory ran out. */
 static int record_read(const zs_store_t *self, MDB_txn *txn, const zs_coll_t *c,
                        MDB_val *k, json_t **rec)
 {
@@ -42,13 +50,15 @@ static int record_read(const zs_store_t *self, MDB_txn *txn, const zs_coll_t *c,
     int rc = mdb_get(txn, c->dbi, k, &v);
     if (rc)
         return rc;
-    char err[128];
-    *rec = zs_unpack(v.mv_data, v.mv_size, &zst_record_limits, err);
+    json_t *error = NULL;
+    *rec = zs_unpack(v.mv_data, v.mv_size, &zst_record_limits, &error);
     if (*rec)
         return 0;
     zs_errorf("store %s: %s/%.*s: undecodable record: %s", self->dir, c->name,
-              (int)k->mv_size, (const char *)k->mv_data, err);
-    return MDB_CORRUPTED;
+              (int)k->mv_size, (const char *)k->mv_data, zs_error_details(error));
+    rc = undecodable(error);
+    json_decref(error);
+    return rc;
 }
 
 json_t *zs_store_get(zs_store_t *self, MDB_txn *txn, const char *collection, const char *uuid)
@@ -168,12 +178,13 @@ int zs_store_scan(zs_store_t *self, MDB_txn *txn, const char *collection,
     MDB_val k, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        char err[128], uuid[KEY_MAX + 1];
-        json_t *rec = zs_unpack(v.mv_data, v.mv_size, &zst_record_limits, err);
+        char uuid[KEY_MAX + 1];
+        json_t *error = NULL, *rec = zs_unpack(v.mv_data, v.mv_size, &zst_record_limits, &error);
         if (!rec) {
             zs_errorf("store %s: %s/%s: undecodable record: %s", self->dir, c->name,
-                      zst_uuid_str(&k, uuid), err);
-            rc = MDB_CORRUPTED;
+                      zst_uuid_str(&k, uuid), zs_error_details(error));
+            rc = undecodable(error);
+            json_decref(error);
             break;
         }
         int r = fn(arg, zst_uuid_str(&k, uuid), rec);

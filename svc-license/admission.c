@@ -52,13 +52,13 @@ static json_t *entry_by_uuid(lic_t *l, const char *uuid)
 static json_t *admit(zs_call_t *call, const unsigned char *text, size_t len, json_t **error)
 {
     lic_t *l = lic(call->svc);
-    char why[256];
-    json_t *p = zs_license_open((const char *)text, len, l->trusted, why, sizeof why);
-    const char *bad = p ? zs_license_check_payload(p) : NULL;
-    if (!p || bad) {
+    json_t *p = zs_license_open((const char *)text, len, l->trusted, error);
+    if (!p)
+        return NULL;
+    const char *bad = zs_license_check_payload(p);
+    if (bad) {
         json_decref(p);
-        return zs_call_fail(call, error, "LICENSE.1006", "%s%s", bad ? "the license payload is invalid: " : "",
-                            bad ? bad : why);
+        return zs_call_fail(call, error, ZS_LICENSE_INVALID, "the license payload is invalid: %s", bad);
     }
     const char *req = json_string_value(json_object_get(p, "licenseRequest"));
     char id[33];

@@ -40,7 +40,7 @@ static bool is_license_name(const char *name)
 static json_t *read_entry(const char *dir, const char *name, const char *trusted,
                           const char *installation)
 {
-    char path[2048], why[256] = "";
+    char path[2048];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
@@ -60,14 +60,15 @@ static json_t *read_entry(const char *dir, const char *name, const char *trusted
         return NULL;
     }
     text[got] = '\0';
-    json_t *p = zs_license_open(text, (size_t)got, trusted, why, sizeof why);
-    const char *bad = p ? zs_license_check_payload(p) : why;
+    json_t *error = NULL, *p = zs_license_open(text, (size_t)got, trusted, &error);
+    const char *bad = p ? zs_license_check_payload(p) : zs_error_details(error);
     char id[33] = "";
     if (!bad && (zs_license_request_parse(json_string_value(json_object_get(p, "licenseRequest")), id, NULL) != 0 ||
                  strcmp(id, installation) != 0))
         bad = "issued for another installation";
     if (bad) {
         zs_warn("license file %s skipped: %s", path, bad);
+        json_decref(error);
         json_decref(p);
         free(text);
         return NULL;

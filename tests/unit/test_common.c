@@ -26,8 +26,9 @@ START_TEST(envelope_round_trip)
     size_t len;
     ck_assert_int_eq(zs_msg_encode(&m, &buf, &len), 0);
     zs_msg_t d;
-    char err[128];
-    ck_assert_int_eq(zs_msg_decode(buf, len, &d, err), 0);
+    json_t *error = NULL;
+    ck_assert_int_eq(zs_msg_decode(buf, len, &d, &error), 0);
+    ck_assert_ptr_null(error);
     ck_assert_int_eq(d.kind, 'Q');
     ck_assert(d.job);
     ck_assert_str_eq(d.api, "CreateSystemTag");
@@ -39,7 +40,13 @@ START_TEST(envelope_round_trip)
     /* every truncation is refused, never misread */
     for (size_t cut = 0; cut < len; cut++) {
         zs_msg_t t;
-        ck_assert_int_eq(zs_msg_decode(buf, cut, &t, err), -1);
+        ck_assert_int_eq(zs_msg_decode(buf, cut, &t, &error), -1);
+        ck_assert_str_eq(zs_error_code(error), ZS_SYS_INVALID);
+        ck_assert_msg(strncmp(zs_error_details(error), "msgpack: ", 9) == 0, "%s",
+                      zs_error_details(error));
+        json_decref(error);
+        error = NULL;
+        ck_assert_ptr_null(t.body);   /* nothing left for the caller to free */
     }
     free(buf);
     zs_msg_clear(&d);
@@ -64,9 +71,14 @@ START_TEST(envelope_refuses_bad_members)
         size_t len;
         ck_assert_int_eq(zs_pack(j, &buf, &len), 0);
         zs_msg_t m;
-        char err[128];
-        ck_assert_int_eq(zs_msg_decode(buf, len, &m, err), -1);
-        ck_assert(strncmp(err, "envelope", 8) == 0 || strncmp(err, "msgpack", 7) == 0);
+        json_t *error = NULL;
+        ck_assert_int_eq(zs_msg_decode(buf, len, &m, &error), -1);
+        ck_assert_str_eq(zs_error_code(error), ZS_SYS_INVALID);
+        ck_assert_msg(strncmp(zs_error_details(error), "envelope: ", 10) == 0, "%s",
+                      zs_error_details(error));
+        ck_assert(m.api[0] == '\0' && !m.caller && !m.body);   /* *msg zeroed */
+        zs_msg_decode(buf, len, &m, NULL);   /* the reason is optional */
+        json_decref(error);
         free(buf);
         json_decref(j);
     }
@@ -172,10 +184,10 @@ START_TEST(acknowledgement_envelope)
     snprintf(q.id, sizeof q.id, "0123456789abcdef0123456789abcdef");
     zs_msg_reply(&a, &q, true, 0, NULL);
     a.kind = 'A';
-    char *buf, err[128];
+    char *buf;
     size_t len;
     ck_assert_int_eq(zs_msg_encode(&a, &buf, &len), 0);
-    ck_assert_int_eq(zs_msg_decode(buf, len, &d, err), 0);
+    ck_assert_int_eq(zs_msg_decode(buf, len, &d, NULL), 0);
     ck_assert_int_eq(d.kind, 'A');
     ck_assert(d.job);
     ck_assert_str_eq(d.id, q.id);

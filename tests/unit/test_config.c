@@ -116,36 +116,52 @@ END_TEST
 START_TEST(stateful_service_on_two_hosts_is_refused)
 {
     static const char *const stateful[] = {"tags", "core", NULL};
-    char why[1500];
+    json_t *error = NULL;
     zs_config_reset();
     zs_config_set("bus.core", "tcp://core:7001");
     zs_config_set("bus.tags", "tcp://127.0.0.1:7002,tcp://127.0.0.1:7012,ipc:///tmp/x.ipc");
-    ck_assert_int_eq(zs_config_check_topology(stateful, why, sizeof why), 0);
+    ck_assert_int_eq(zs_config_check_topology(stateful, &error), 0);
     zs_config_set("bus.tags", "tcp://10.0.0.2:7002, tcp://10.0.0.2:7012");
-    ck_assert_int_eq(zs_config_check_topology(stateful, why, sizeof why), 0);
+    ck_assert_int_eq(zs_config_check_topology(stateful, &error), 0);
+    ck_assert_ptr_null(error);   /* untouched on success */
     zs_config_set("bus.tags", "tcp://10.0.0.2:7002,tcp://10.0.0.3:7002");
-    ck_assert_int_eq(zs_config_check_topology(stateful, why, sizeof why), -1);
+    ck_assert_int_eq(zs_config_check_topology(stateful, &error), -1);
+    const char *why = zs_error_details(error);
+    ck_assert_str_eq(zs_error_code(error), ZS_SYS_INVALID);
     ck_assert_msg(strstr(why, "bus.tags") && strstr(why, "10.0.0.2") && strstr(why, "10.0.0.3"), "%s", why);
+    json_decref(error);
     zs_config_set("bus.tags", "ipc:///tmp/t.ipc,tcp://hostb:7002");
-    ck_assert_int_eq(zs_config_check_topology(stateful, why, sizeof why), -1);
+    ck_assert_int_eq(zs_config_check_topology(stateful, NULL), -1);   /* the reason is optional */
     zs_config_reset();
 }
 END_TEST
 
 START_TEST(a_live_ipc_endpoint_cannot_be_claimed_twice)
 {
-    char dir[] = "/tmp/zs-identity-XXXXXX", ep[128], why[1500];
+    char dir[] = "/tmp/zs-identity-XXXXXX", ep[128];
+    json_t *error = NULL;
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(ep, sizeof ep, "ipc://%s/tags.ipc", dir);
-    ck_assert_int_eq(zs_identity_claim_endpoint(ep, "zs-tags", why, sizeof why), 0);
-    ck_assert_int_eq(zs_identity_claim_endpoint(ep, "zs-tags", why, sizeof why), -1);
+    ck_assert_int_eq(zs_identity_claim_endpoint(ep, "zs-tags", &error), 0);
+    ck_assert_int_eq(zs_identity_claim_endpoint(ep, "zs-tags", &error), -1);
+    const char *why = zs_error_details(error);
+    ck_assert_str_eq(zs_error_code(error), ZS_SYS_FAILED);
     ck_assert_msg(strstr(why, "already served") && strstr(why, "zs-tags host"), "%s", why);
-    ck_assert_int_eq(zs_identity_claim_endpoint("tcp://127.0.0.1:1", "zs-tags", why, sizeof why), 0);
+    json_decref(error);
+    error = NULL;
+    ck_assert_int_eq(zs_identity_claim_endpoint(ep, "zs-tags", NULL), -1);   /* reason optional */
+    ck_assert_int_eq(zs_identity_claim_endpoint("tcp://127.0.0.1:1", "zs-tags", &error), 0);
     /* a store is shared by instances of one PID namespace */
     char store[160];
     snprintf(store, sizeof store, "%s/tags", dir);
-    ck_assert_int_eq(zs_identity_claim_store(store, "zs-tags", why, sizeof why), 0);
-    ck_assert_int_eq(zs_identity_claim_store(store, "zs-tags", why, sizeof why), 0);
+    ck_assert_int_eq(zs_identity_claim_store(store, "zs-tags", &error), 0);
+    ck_assert_int_eq(zs_identity_claim_store(store, "zs-tags", &error), 0);
+    ck_assert_ptr_null(error);
+    /* a directory that cannot be made: the reason names it */
+    ck_assert_int_eq(zs_identity_claim_store("/dev/null/tags", "zs-tags", &error), -1);
+    ck_assert_msg(strstr(zs_error_details(error), "cannot create /dev/null/tags"), "%s",
+                  zs_error_details(error));
+    json_decref(error);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);

@@ -15,10 +15,10 @@ static void roundtrip(json_t *v)
 {
     char *buf;
     size_t len;
-    char err[128];
+    json_t *error = NULL;
     ck_assert_int_eq(zs_pack(v, &buf, &len), 0);
-    json_t *back = zs_unpack(buf, len, NULL, err);
-    ck_assert_msg(back != NULL, "round trip refused: %s", err);
+    json_t *back = zs_unpack(buf, len, NULL, &error);
+    ck_assert_msg(back != NULL, "round trip refused: %s", zs_error_details(error));
     ck_assert_msg(json_equal(v, back), "round trip changed the value");
     ck_assert_int_eq(json_typeof(v), json_typeof(back));   /* 1.0 must stay a real */
     json_decref(back);
@@ -26,16 +26,18 @@ static void roundtrip(json_t *v)
     json_decref(v);
 }
 
-/* Asserts that the bytes are refused with exactly `reason`. */
+/* Asserts that the bytes are refused with SYS.1007 and exactly `reason` as its details. */
 static void refused_lim(const uint8_t *b, size_t n, const zs_pack_limits_t *lim,
                         const char *reason)
 {
-    char err[128] = "";
-    json_t *v = zs_unpack(b, n, lim, err);
+    json_t *error = NULL;
+    json_t *v = zs_unpack(b, n, lim, &error);
     if (v)
         json_decref(v);
     ck_assert_msg(v == NULL, "accepted, expected: %s", reason);
-    ck_assert_str_eq(err, reason);
+    ck_assert_str_eq(zs_error_code(error), ZS_SYS_INVALID);
+    ck_assert_str_eq(zs_error_details(error), reason);
+    json_decref(error);
 }
 
 static void refused(const uint8_t *b, size_t n, const char *reason)
@@ -46,9 +48,10 @@ static void refused(const uint8_t *b, size_t n, const char *reason)
 /* Decodes bytes that must be accepted; the caller owns the result. */
 static json_t *accepted(const uint8_t *b, size_t n)
 {
-    char err[128] = "";
-    json_t *v = zs_unpack(b, n, NULL, err);
-    ck_assert_msg(v != NULL, "refused: %s", err);
+    json_t *error = NULL;
+    json_t *v = zs_unpack(b, n, NULL, &error);
+    ck_assert_msg(v != NULL, "refused: %s", zs_error_details(error));
+    ck_assert_ptr_null(error);   /* untouched on success */
     return v;
 }
 
@@ -236,7 +239,7 @@ START_TEST(refuse_empty)
     refused(NULL, 0, "msgpack: empty input");
     refused((const uint8_t *)"x", 0, "msgpack: empty input");   /* only len counts */
     refused_lim(NULL, 5, NULL, "msgpack: no input buffer");
-    ck_assert_ptr_null(zs_unpack(NULL, 0, NULL, NULL));  /* errbuf is optional */
+    ck_assert_ptr_null(zs_unpack(NULL, 0, NULL, NULL));  /* error is optional */
 }
 END_TEST
 
@@ -407,10 +410,11 @@ START_TEST(refuse_every_truncation)
         /* A fresh heap copy of exactly `cut` bytes, so any over-read hits a redzone. */
         char *part = malloc(cut ? cut : 1);
         memcpy(part, buf, cut);
-        char err[128] = "";
-        json_t *v = zs_unpack(part, cut, NULL, err);
+        json_t *error = NULL;
+        json_t *v = zs_unpack(part, cut, NULL, &error);
         ck_assert_msg(v == NULL, "prefix of %zu bytes accepted", cut);
-        ck_assert_msg(strncmp(err, "msgpack: ", 9) == 0, "no reason at cut %zu", cut);
+        ck_assert_msg(strncmp(zs_error_details(error), "msgpack: ", 9) == 0, "no reason at cut %zu", cut);
+        json_decref(error);
         free(part);
     }
     json_t *whole = zs_unpack(buf, len, NULL, NULL);

@@ -74,9 +74,8 @@ static int call(char **a)
     zpoller_t *p = zpoller_new(s, NULL);
     if (zpoller_wait(p, (int)wait) == s) {
         zframe_t *f = zframe_recv(s);
-        char err[128];
         zs_msg_t r;
-        if (f && zs_msg_decode(zframe_data(f), zframe_size(f), &r, err) == 0) {
+        if (f && zs_msg_decode(zframe_data(f), zframe_size(f), &r, NULL) == 0) {
             char *text = json_dumps(r.body, JSON_COMPACT);
             printf("%s\n", text);
             free(text);

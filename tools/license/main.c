@@ -221,17 +221,17 @@ static int show(int argc, char **argv)
     if (argc != 1 && !(argc == 3 && strcmp(argv[1], "--pub") == 0))
         return usage();
     size_t len, plen;
-    char *text = slurp(argv[0], &len), why[256];
+    char *text = slurp(argv[0], &len);
     char *pub = argc == 3 ? slurp(argv[2], &plen) : NULL;
     if (!text || (argc == 3 && !pub)) {
         free(text);
         free(pub);
         return 1;
     }
-    json_t *p = zs_license_open(text, len, NULL, why, sizeof why);
+    json_t *error = NULL, *p = zs_license_open(text, len, NULL, &error);
     int rc = 1;
     if (!p) {
-        fprintf(stderr, "%s: %s\n", argv[0], why);
+        fprintf(stderr, "%s: %s\n", argv[0], zs_error_details(error));
     } else {
         char *dump = json_dumps(p, JSON_INDENT(2) | JSON_SORT_KEYS);
         printf("%s\n", dump ? dump : "");
@@ -240,13 +240,14 @@ static int show(int argc, char **argv)
         printf("payload: %s%s\n", bad ? "INVALID: " : "well formed", bad ? bad : "");
         rc = bad ? 1 : 0;
         if (pub) {
-            json_t *v = zs_license_open(text, len, pub, why, sizeof why);
-            printf("signature: %s\n", v ? "valid under the given issuer key" : why);
+            json_t *v = zs_license_open(text, len, pub, &error);
+            printf("signature: %s\n", v ? "valid under the given issuer key" : zs_error_details(error));
             rc |= v ? 0 : 1;
             json_decref(v);
         }
         json_decref(p);
     }
+    json_decref(error);
     free(text);
     free(pub);
     return rc;
