@@ -1,7 +1,7 @@
 /* test_broker.c — the broker's job logic (broker/jobs.h) run for real in this process: the
- * broker service object (broker.h) on a thread of its own, its own data directory, and a
- * fake "tags" service (a ROUTER on the broker's bus endpoint for tags, in a thread of its
- * own) that counts the jobs it receives and answers, acknowledges, refuses or keeps silent as
+ * broker service object (broker.h) on a thread of its own (service_runner.h), in a data
+ * directory of its own, and a fake "tags" service (a ROUTER on the broker's bus endpoint for
+ * tags, in a thread of its own) that counts the jobs it receives and answers, acknowledges, refuses or keeps silent as
  * each test tells it. Jobs are submitted with SubmitJob over the bus, as the gateway does,
  * and polled with GetApiJob. Timings come from the configuration (ZS_BROKER_* in the
  * environment, read when the broker starts); the broker looks at due re-dispatches once a
@@ -12,9 +12,9 @@
 #include "config.h"
 #include "error.h"
 #include "fake_router.h"
+#include "service_runner.h"
 #include "uuid.h"
 #include <check.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,33 +159,9 @@ static void fake_actor(zsock_t *pipe, void *arg)
 static char base_dir[200];
 static int made;
 
-typedef struct {
-    char dir[256];
-    _Atomic(zs_service_t *) svc;
-    atomic_bool failed;
-} runner_t;
-
-static runner_t runner;
-static pthread_t broker_thread;
+static service_runner_t runner;
 static fake_t fake;
 static zs_bus_t *client;
-
-/* new, run, destroy on this thread, as service.h asks. */
-static void *run_broker(void *arg)
-{
-    runner_t *r = arg;
-    char prog[] = "zs-broker", flag[] = "--data-dir";
-    char *argv[] = {prog, flag, r->dir, NULL};
-    zs_service_t *svc = zs_service_new(&zs_broker_service, 3, argv);
-    if (!svc) {
-        atomic_store(&r->failed, true);
-        return NULL;
-    }
-    atomic_store(&r->svc, svc);
-    zs_service_run(svc);
-    zs_service_destroy(&svc);
-    return NULL;
-}
 
 typedef struct {
     const char *redispatch_ms, *ack_lease_ms, *window;
@@ -200,11 +176,10 @@ static void start(behaviour_t mode, int hold_ms, timings_t t)
     setenv("ZS_BROKER_REDISPATCH_MAX_MS", t.redispatch_ms, 1);   /* no doubling: exact bounds */
     setenv("ZS_BROKER_ACK_LEASE_MS", t.ack_lease_ms, 1);
     setenv("ZS_BROKER_WINDOW", t.window, 1);
-    memset(&runner, 0, sizeof runner);
-    snprintf(runner.dir, sizeof runner.dir, "%s/%d", base_dir, made++);
-    char bus_dir[300];
-    snprintf(bus_dir, sizeof bus_dir, "%s/bus", runner.dir);
-    ck_assert_int_eq(mkdir(runner.dir, 0700), 0);
+    char dir[256], bus_dir[300];
+    snprintf(dir, sizeof dir, "%s/%d", base_dir, made++);
+    snprintf(bus_dir, sizeof bus_dir, "%s/bus", dir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
     ck_assert_int_eq(mkdir(bus_dir, 0700), 0);
 
     memset(&fake, 0, sizeof fake);
@@ -214,10 +189,7 @@ static void start(behaviour_t mode, int hold_ms, timings_t t)
     fake.actor = zactor_new(fake_actor, &fake);
     ck_assert_ptr_nonnull(fake.actor);
 
-    ck_assert_int_eq(pthread_create(&broker_thread, NULL, run_broker, &runner), 0);
-    for (int i = 0; i < 1000 && !atomic_load(&runner.svc) && !atomic_load(&runner.failed); i++)
-        usleep(10000);
-    ck_assert_msg(atomic_load(&runner.svc), "the broker did not start");
+    service_runner_start(&runner, &zs_broker_service, dir);
     client = zs_bus_new();
     ck_assert_ptr_nonnull(client);
 }
@@ -227,13 +199,7 @@ static void start(behaviour_t mode, int hold_ms, timings_t t)
 static void stop(void)
 {
     zs_bus_destroy(&client);
-    zs_service_t *svc = atomic_load(&runner.svc);
-    if (svc || atomic_load(&runner.failed)) {
-        if (svc)
-            zs_service_stop(svc);
-        pthread_join(broker_thread, NULL);
-    }
-    memset(&runner, 0, sizeof runner);
+    service_runner_stop(&runner);
     zactor_destroy(&fake.actor);
 }
 
