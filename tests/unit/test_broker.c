@@ -13,6 +13,7 @@
 #include "error.h"
 #include "fake_router.h"
 #include "service_runner.h"
+#include "testutil.h"
 #include "uuid.h"
 #include <check.h>
 #include <stdatomic.h>
@@ -126,10 +127,8 @@ static void answer_due(fake_t *f, zsock_t *router)
 static void fake_actor(zsock_t *pipe, void *arg)
 {
     fake_t *f = arg;
-    zsock_t *router = zsock_new(ZMQ_ROUTER);
-    fake_must(router && zsock_bind(router, "%s", f->endpoint) == 0, "bind");
-    zsock_signal(pipe, 0);
-    zpoller_t *poller = zpoller_new(pipe, router, NULL);
+    zpoller_t *poller;
+    zsock_t *router = fake_open(pipe, f->endpoint, &poller);
     for (;;) {
         void *which = zpoller_wait(poller, 20);
         if (which == pipe || (!which && zpoller_terminated(poller)))
@@ -350,11 +349,8 @@ END_TEST
 int main(void)
 {
     unsetenv("ZS_CONFIG");
-    snprintf(base_dir, sizeof base_dir, "/tmp/zs-unit-broker-%d", (int)getpid());
-    if (mkdir(base_dir, 0700) != 0) {
-        perror(base_dir);
+    if (!test_make_dir(base_dir, sizeof base_dir, "broker"))
         return 1;
-    }
     Suite *s = suite_create("broker");
     TCase *tc = tcase_create("jobs");
     tcase_set_timeout(tc, 60);
@@ -365,13 +361,7 @@ int main(void)
     tcase_add_test(tc, a_busy_refusal_is_sent_again_later);
     tcase_add_test(tc, at_most_window_jobs_are_in_flight_to_a_service);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", base_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", base_dir);
-    return failed ? 1 : 0;
+    int failed = test_run_suite(s);
+    test_remove_dir(base_dir);
+    return failed;
 }

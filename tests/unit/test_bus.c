@@ -8,6 +8,7 @@
 #include "error.h"
 #include "fake_router.h"
 #include "uuid.h"
+#include "testutil.h"
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -57,10 +58,8 @@ static void answer(zsock_t *router, zframe_t *peer, const zs_msg_t *req, const f
 static void fake_actor(zsock_t *pipe, void *arg)
 {
     fake_t *f = arg;
-    zsock_t *router = zsock_new(ZMQ_ROUTER);
-    fake_must(router && zsock_bind(router, "%s", f->endpoint) == 0, "bind");
-    zsock_signal(pipe, 0);
-    zpoller_t *poller = zpoller_new(pipe, router, NULL);
+    zpoller_t *poller;
+    zsock_t *router = fake_open(pipe, f->endpoint, &poller);
     while (zpoller_wait(poller, -1) == router) {
         zs_msg_t req;
         zframe_t *peer = NULL;
@@ -412,10 +411,7 @@ int main(void)
     tcase_add_test(t, a_cancelled_call_resumes_without_sending_again);
     tcase_add_test(t, no_instance_is_unreachable);
     suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = test_run_suite(s);
     zsys_shutdown();
-    return failed ? 1 : 0;
+    return failed;
 }

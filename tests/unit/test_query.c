@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "error.h"
 #include "store.h"
+#include "testutil.h"
 #include <check.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -1332,9 +1333,5 @@ static Suite *query_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(query_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failures = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failures != 0;
+    return test_run_suite(query_suite());
 }

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "error.h"
 #include "service_runner.h"
+#include "testutil.h"
 #include "uuid.h"
 #include <check.h>
 #include <stdatomic.h>
@@ -323,11 +324,8 @@ END_TEST
 int main(void)
 {
     unsetenv("ZS_CONFIG");
-    snprintf(base_dir, sizeof base_dir, "/tmp/zs-unit-runtime-%d", (int)getpid());
-    if (mkdir(base_dir, 0700) != 0) {
-        perror(base_dir);
+    if (!test_make_dir(base_dir, sizeof base_dir, "runtime"))
         return 1;
-    }
     Suite *s = suite_create("runtime");
     TCase *tc = tcase_create("batch");
     tcase_set_timeout(tc, 60);
@@ -336,13 +334,7 @@ int main(void)
     tcase_add_test(tc, after_commit_functions_wait_for_a_successful_commit);
     tcase_add_test(tc, a_job_sent_again_gets_its_stored_outcome);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", base_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", base_dir);
-    return failed ? 1 : 0;
+    int failed = test_run_suite(s);
+    test_remove_dir(base_dir);
+    return failed;
 }

@@ -2,6 +2,7 @@
  * databases, schema versions, backups, and a randomized index/record consistency check. */
 #define _GNU_SOURCE             /* nftw, strndup, mkdtemp */
 #include "store.h"
+#include "testutil.h"
 #include <check.h>
 #include <errno.h>
 #include <ftw.h>
@@ -1109,10 +1110,7 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(store_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failures = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failures = test_run_suite(store_suite());
     free(walked);
-    return failures != 0;
+    return failures;
 }
