@@ -105,6 +105,15 @@ static void put(MDB_txn *txn, const char *coll, unsigned n, json_t *rec)
     json_decref(rec);
 }
 
+/* Stores vms 1 and 2, each {name, cpu}, in one committed transaction. */
+static void commit_two_vms(const char *name1, int cpu1, const char *name2, int cpu2)
+{
+    MDB_txn *txn = begin(true);
+    put(txn, "vms", 1, json_pack("{s:s, s:i}", "name", name1, "cpu", cpu1));
+    put(txn, "vms", 2, json_pack("{s:s, s:i}", "name", name2, "cpu", cpu2));
+    commit(txn);
+}
+
 /* Collects walked uuids as "n,n,n" (numbers parsed back from the hex). */
 typedef struct {
     char *s;
@@ -233,12 +242,9 @@ END_TEST
 
 START_TEST(t_update_moves_index)
 {
-    MDB_txn *txn = begin(true);
-    put(txn, "vms", 1, json_pack("{s:s, s:i}", "name", "alpha", "cpu", 1));
-    put(txn, "vms", 2, json_pack("{s:s, s:i}", "name", "alpha", "cpu", 1));
-    commit(txn);
+    commit_two_vms("alpha", 1, "alpha", 1);
 
-    txn = begin(true);
+    MDB_txn *txn = begin(true);
     put(txn, "vms", 1, json_pack("{s:s, s:i}", "name", "beta", "cpu", 1));
     ck_assert_str_eq(eq(txn, "vms", "name", ZS_FT_STRING, json_string("alpha")), "2");
     ck_assert_str_eq(eq(txn, "vms", "name", ZS_FT_STRING, json_string("beta")), "1");
@@ -602,17 +608,14 @@ END_TEST
 
 START_TEST(t_reopen)
 {
-    MDB_txn *txn = begin(true);
-    put(txn, "vms", 1, json_pack("{s:s, s:i}", "name", "one", "cpu", 1));
-    put(txn, "vms", 2, json_pack("{s:s, s:i}", "name", "two", "cpu", 2));
-    commit(txn);
+    commit_two_vms("one", 1, "two", 2);
     zs_store_close(&st);
     ck_assert_ptr_null(st);
     zs_store_close(&st);            /* closing twice is harmless */
 
     st = zs_store_open(dbdir, resources, VERSION, 0);  /* 0: the default map size */
     ck_assert_ptr_nonnull(st);
-    txn = begin(false);
+    MDB_txn *txn = begin(false);
     ck_assert_uint_eq(zs_store_count(st, txn, "vms"), 2);
     json_t *r = zs_store_get(st, txn, "vms", U(2));
     ck_assert_str_eq(json_string_value(json_object_get(r, "name")), "two");
