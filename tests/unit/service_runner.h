@@ -7,10 +7,12 @@
 #ifndef ZS_SERVICE_RUNNER_H
 #define ZS_SERVICE_RUNNER_H
 #include "service.h"
+#include "testutil.h"
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,6 +73,30 @@ static inline void service_runner_stop(service_runner_t *r)
         zs_service_stop(svc);
     pthread_join(r->thread, NULL);
     r->started = false;
+}
+
+/* The main() of a program whose tests each run a service (test_broker.c, test_runtime.c): a
+ * fresh base directory (test_make_dir `what`, its path into base_dir) for the tests' data
+ * directories, the tests (NULL-terminated) in one case with a 60 s timeout and `teardown`
+ * after each (it stops the test's service, after a failure too), then the directory removed.
+ * No ZS_CONFIG file: the tests configure through flags and the environment. Returns the
+ * program's exit code. */
+static inline int service_tests_main(const char *what, char *base_dir, size_t size,
+                                     void (*teardown)(void), const TTest *const *tests)
+{
+    unsetenv("ZS_CONFIG");
+    if (!test_make_dir(base_dir, size, what))
+        return 1;
+    Suite *s = suite_create(what);
+    TCase *tc = tcase_create(what);
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    for (; *tests; tests++)
+        tcase_add_test(tc, *tests);
+    suite_add_tcase(s, tc);
+    int failed = test_run_suite(s);
+    test_remove_dir(base_dir);
+    return failed;
 }
 
 #endif

@@ -13,7 +13,6 @@
 #include "error.h"
 #include "fake_router.h"
 #include "service_runner.h"
-#include "testutil.h"
 #include "uuid.h"
 #include <check.h>
 #include <stdatomic.h>
@@ -348,20 +347,13 @@ END_TEST
 
 int main(void)
 {
-    unsetenv("ZS_CONFIG");
-    if (!test_make_dir(base_dir, sizeof base_dir, "broker"))
-        return 1;
-    Suite *s = suite_create("broker");
-    TCase *tc = tcase_create("jobs");
-    tcase_set_timeout(tc, 60);
-    tcase_add_checked_fixture(tc, NULL, stop);
-    tcase_add_test(tc, an_answered_job_is_dispatched_once_and_its_answer_stored);
-    tcase_add_test(tc, an_unanswered_job_is_dispatched_again_after_the_backoff);
-    tcase_add_test(tc, an_acknowledged_job_is_not_sent_again_within_the_lease);
-    tcase_add_test(tc, a_busy_refusal_is_sent_again_later);
-    tcase_add_test(tc, at_most_window_jobs_are_in_flight_to_a_service);
-    suite_add_tcase(s, tc);
-    int failed = test_run_suite(s);
-    test_remove_dir(base_dir);
-    return failed;
+    const TTest *tests[] = {
+        an_answered_job_is_dispatched_once_and_its_answer_stored,
+        an_unanswered_job_is_dispatched_again_after_the_backoff,
+        an_acknowledged_job_is_not_sent_again_within_the_lease,
+        a_busy_refusal_is_sent_again_later,
+        at_most_window_jobs_are_in_flight_to_a_service,
+        NULL,
+    };
+    return service_tests_main("broker", base_dir, sizeof base_dir, stop, tests);
 }

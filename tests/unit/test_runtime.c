@@ -13,7 +13,6 @@
 #include "clock.h"
 #include "error.h"
 #include "service_runner.h"
-#include "testutil.h"
 #include "uuid.h"
 #include <check.h>
 #include <stdatomic.h>
@@ -323,18 +322,11 @@ END_TEST
 
 int main(void)
 {
-    unsetenv("ZS_CONFIG");
-    if (!test_make_dir(base_dir, sizeof base_dir, "runtime"))
-        return 1;
-    Suite *s = suite_create("runtime");
-    TCase *tc = tcase_create("batch");
-    tcase_set_timeout(tc, 60);
-    tcase_add_checked_fixture(tc, NULL, stop);
-    tcase_add_test(tc, a_failing_request_rolls_back_only_itself);
-    tcase_add_test(tc, after_commit_functions_wait_for_a_successful_commit);
-    tcase_add_test(tc, a_job_sent_again_gets_its_stored_outcome);
-    suite_add_tcase(s, tc);
-    int failed = test_run_suite(s);
-    test_remove_dir(base_dir);
-    return failed;
+    const TTest *tests[] = {
+        a_failing_request_rolls_back_only_itself,
+        after_commit_functions_wait_for_a_successful_commit,
+        a_job_sent_again_gets_its_stored_outcome,
+        NULL,
+    };
+    return service_tests_main("runtime", base_dir, sizeof base_dir, stop, tests);
 }
