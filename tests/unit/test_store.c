@@ -370,6 +370,18 @@ static int sign(int x)
     return (x > 0) - (x < 0);
 }
 
+/* Encodes x and y (both stolen) as index keys of `type` and checks that the keys compare as
+ * the values do: `want` is -1, 0 or 1 (x < y, x == y, x > y). */
+static void check_key_order(zs_ftype_t type, json_t *x, json_t *y, int want, const char *what)
+{
+    unsigned char a[8], b[8];
+    ck_assert_int_eq(zs_store_index_key(type, x, a, sizeof a), 8);
+    ck_assert_int_eq(zs_store_index_key(type, y, b, sizeof b), 8);
+    ck_assert_msg(sign(memcmp(a, b, 8)) == want, "%s: keys do not order as the values", what);
+    json_decref(x);
+    json_decref(y);
+}
+
 /* The encodings must order exactly like the numbers. */
 START_TEST(t_index_key_order)
 {
@@ -377,29 +389,21 @@ START_TEST(t_index_key_order)
                                    -1, 0, 1, 2, 255, 256, 65536, 1000000000000, INT64_MAX - 1,
                                    INT64_MAX};
     size_t ni = sizeof ints / sizeof *ints;
+    char what[128];
     for (size_t i = 0; i < ni; i++)
         for (size_t j = 0; j < ni; j++) {
-            unsigned char a[8], b[8];
-            json_t *x = json_integer(ints[i]), *y = json_integer(ints[j]);
-            ck_assert_int_eq(zs_store_index_key(ZS_FT_INT, x, a, sizeof a), 8);
-            ck_assert_int_eq(zs_store_index_key(ZS_FT_INT, y, b, sizeof b), 8);
-            ck_assert_int_eq(sign(memcmp(a, b, 8)), (ints[i] > ints[j]) - (ints[i] < ints[j]));
-            json_decref(x);
-            json_decref(y);
+            snprintf(what, sizeof what, "%lld vs %lld", (long long)ints[i], (long long)ints[j]);
+            check_key_order(ZS_FT_INT, json_integer(ints[i]), json_integer(ints[j]),
+                            (ints[i] > ints[j]) - (ints[i] < ints[j]), what);
         }
     static const double reals[] = {-1e308, -1e10, -2.5, -1.0, -1e-300, -0.0, 0.0, 4.9e-324,
                                    1e-300, 0.5, 1.0, 2.5, 1e10, 1e308};
     size_t nr = sizeof reals / sizeof *reals;
     for (size_t i = 0; i < nr; i++)
         for (size_t j = 0; j < nr; j++) {
-            unsigned char a[8], b[8];
-            json_t *x = json_real(reals[i]), *y = json_real(reals[j]);
-            ck_assert_int_eq(zs_store_index_key(ZS_FT_REAL, x, a, sizeof a), 8);
-            ck_assert_int_eq(zs_store_index_key(ZS_FT_REAL, y, b, sizeof b), 8);
-            ck_assert_msg(sign(memcmp(a, b, 8)) == (reals[i] > reals[j]) - (reals[i] < reals[j]),
-                          "%g vs %g", reals[i], reals[j]);
-            json_decref(x);
-            json_decref(y);
+            snprintf(what, sizeof what, "%g vs %g", reals[i], reals[j]);
+            check_key_order(ZS_FT_REAL, json_real(reals[i]), json_real(reals[j]),
+                            (reals[i] > reals[j]) - (reals[i] < reals[j]), what);
         }
 }
 END_TEST
