@@ -1,5 +1,5 @@
-/* broker.c — the broker service (broker.h): its module, which starts the event proxy, the
- * job side (jobs.h) and the webhook outbox (outbox.h). */
+/* broker.c — the broker service (broker.h): its modules, the event proxy, the webhook outbox
+ * (outbox.h) and the job side (jobs.h). */
 #include "broker.h"
 #include "config.h"
 #include "events.h"
@@ -10,71 +10,42 @@
 #include "outbox.h"
 #include <czmq.h>
 
-extern const zs_resource_t zs_res_api_job, zs_res_webhook_delivery;
-
-static zactor_t *proxy;
-
-/* XSUB (publishers connect) <-> XPUB (subscribers connect), see zs_events_proxy_new. */
-static int start_proxy(void)
+/* XSUB (publishers connect) <-> XPUB (subscribers connect), see zs_events_proxy_new. The
+ * module's state is the proxy actor. */
+static void *proxy_create(zs_service_t *svc)
 {
+    (void)svc;
     char in_room[ZS_CONFIG_ENDPOINTS_SIZE], out_room[ZS_CONFIG_ENDPOINTS_SIZE];
     const char *in = zs_config_endpoints("events-in", in_room),
                *out = zs_config_endpoints("events-out", out_room);
-    if (zs_node_prepare_endpoint(in) != 0 || zs_node_prepare_endpoint(out) != 0)
-        return -1;
     char why[1500];   /* a second broker must not take over the live event endpoints */
-    if (zs_identity_claim_endpoint(in, "zs-broker", why, sizeof why) != 0 ||
-        zs_identity_claim_endpoint(out, "zs-broker", why, sizeof why) != 0) {
-        zs_errorf("refusing to start: %s", why);
-        return -1;
+    zactor_t *proxy = NULL;
+    if (zs_node_prepare_endpoint(in) != 0 || zs_node_prepare_endpoint(out) != 0) {
+        snprintf(why, sizeof why, "cannot create the directories of %s and %s", in, out);
+    } else if (zs_identity_claim_endpoint(in, "zs-broker", why, sizeof why) == 0 &&
+               zs_identity_claim_endpoint(out, "zs-broker", why, sizeof why) == 0) {
+        proxy = zs_events_proxy_new();
+        snprintf(why, sizeof why, "it did not start");
     }
-    proxy = zs_events_proxy_new();
-    return proxy ? 0 : -1;
+    if (!proxy)
+        zs_errorf("cannot start the event proxy: %s", why);
+    return proxy;
 }
 
-static int broker_start(zs_service_t *svc)
+static void proxy_destroy(zs_service_t *svc, void *state)
 {
-    if (start_proxy() != 0) {
-        zs_errorf("cannot start the event proxy");
-        return -1;
-    }
-    if (outbox_start(svc) != 0 || jobs_start(svc) != 0)
-        return -1;
-    return 0;
-}
-
-static void broker_tick(zs_service_t *svc)
-{
-    jobs_tick(svc);
-    outbox_tick(svc);
-}
-
-static void broker_stop(zs_service_t *svc)
-{
-    jobs_stop(svc);
-    outbox_stop();
+    (void)svc;
+    zactor_t *proxy = state;
     zactor_destroy(&proxy);
 }
 
-static const zs_resource_t *const resources[] = {&zs_res_api_job, &zs_res_webhook_delivery, NULL};
-
-static const zs_handler_t handlers[] = {
-    {"SubmitJob", jobs_submit},
-    {"GetApiJob", jobs_get},
-    {"RetryWebhookDelivery", outbox_retry},
-    {"EnqueueWebhook", outbox_enqueue},
-    {NULL, NULL},
+static const zs_module_t proxy_module = {
+    .name = "events",
+    .create = proxy_create,
+    .destroy = proxy_destroy,
 };
-
-static const zs_module_t broker_module = {
-    .name = "jobs",
-    .resources = resources,
-    .handlers = handlers,
-    .start = broker_start,
-    .tick = broker_tick,
-    .stop = broker_stop,
-};
-static const zs_module_t *const modules[] = {&broker_module, NULL};
+/* The proxy first; the outbox before the jobs, whose completions record deliveries in it. */
+static const zs_module_t *const modules[] = {&proxy_module, &outbox_module, &jobs_module, NULL};
 
 const zs_service_def_t zs_broker_service = {
     .name = "broker",

@@ -1,5 +1,6 @@
 /* jobs.c — see jobs.h. */
 #include "jobs.h"
+#include "backoff.h"
 #include "clock.h"
 #include "config.h"
 #include "error.h"
@@ -7,7 +8,7 @@
 #include "outbox.h"
 #include "uuid.h"
 #include <czmq.h>
-#include <sodium.h>
+#include <errno.h>
 #include <string.h>
 
 #define COLL "jobs"
@@ -47,12 +48,26 @@ typedef struct {
     zlistx_t *waiters;      /* waiter_t* */
 } open_job_t;
 
-static zhashx_t *open_jobs;   /* uuid -> open_job_t* */
-static zhashx_t *windows;     /* service name -> window_t* (owned) */
-static size_t nwaiters;
-static size_t committing;     /* submitted in the current batch, not yet tracked */
-/* Tunables, read once at start (broker.*): see jobs.h. */
-static int64_t window_max, backoff_base_ms, backoff_cap_ms, ack_lease_ms, max_open;
+typedef struct {
+    zs_msg_t replies[256];
+    int n;
+} completions_t;
+
+/* The module's state (zs_service_module_state). */
+typedef struct {
+    zhashx_t *open_jobs;      /* uuid -> open_job_t* */
+    zhashx_t *windows;        /* service name -> window_t* (owned) */
+    size_t nwaiters;
+    size_t committing;        /* submitted in the current batch, not yet tracked */
+    /* Tunables, read once at start (broker.*): see jobs.h. */
+    int64_t window_max, backoff_base_ms, backoff_cap_ms, ack_lease_ms, max_open;
+    completions_t completions;   /* on_service_reply's, kept off the stack */
+} jobs_t;
+
+static jobs_t *jobs_of(zs_service_t *svc)
+{
+    return zs_service_module_state(svc, &jobs_module);
+}
 
 static void window_free(void **item)
 {
@@ -64,14 +79,14 @@ static void window_free(void **item)
     *item = NULL;
 }
 
-static window_t *window_of(const char *service)
+static window_t *window_of(jobs_t *J, const char *service)
 {
-    window_t *w = zhashx_lookup(windows, service);
+    window_t *w = zhashx_lookup(J->windows, service);
     if (!w) {
         w = calloc(1, sizeof *w);
         snprintf(w->name, sizeof w->name, "%s", service);
         w->ready = zlistx_new();
-        zhashx_insert(windows, service, w);
+        zhashx_insert(J->windows, service, w);
     }
     return w;
 }
@@ -88,14 +103,9 @@ static void land(open_job_t *j)
 /* Delay before attempt n+1: exponential from broker.redispatch-ms, capped at
  * broker.redispatch-max-ms, with jitter (a uniform draw in [d/2, d]) so the jobs of a
  * burst do not come back together. */
-static int64_t backoff_ms(int attempts)
+static int64_t backoff_ms(const jobs_t *J, int attempts)
 {
-    int64_t cap = backoff_cap_ms, d = backoff_base_ms;
-    for (int i = 1; i < attempts && d < cap; i++)
-        d *= 2;
-    if (d > cap)
-        d = cap;
-    return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1));
+    return zs_backoff_ms(J->backoff_base_ms, J->backoff_cap_ms, attempts, 50, 100);
 }
 
 static int64_t result_ttl_ms(void)
@@ -118,24 +128,24 @@ static void open_job_free(void **item)
 }
 
 /* Tracks an open job from its stored record (borrowed). */
-static open_job_t *track(const char *uuid, const json_t *rec)
+static open_job_t *track(jobs_t *J, const char *uuid, const json_t *rec)
 {
     open_job_t *j = calloc(1, sizeof *j);
     snprintf(j->uuid, sizeof j->uuid, "%s", uuid);
     snprintf(j->service, sizeof j->service, "%s", json_string_value(json_object_get(rec, "service")));
     j->deadline = json_integer_value(json_object_get(rec, "deadline"));
     j->api = zs_api_find(json_string_value(json_object_get(rec, "api")));
-    j->window = window_of(j->service);
+    j->window = window_of(J, j->service);
     j->request = json_incref(json_object_get(rec, "request"));
     j->waiters = zlistx_new();
-    zhashx_insert(open_jobs, j->uuid, j);
+    zhashx_insert(J->open_jobs, j->uuid, j);
     return j;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------ */
 
 /* Sends the job now (its window has room). */
-static void send_job(zs_service_t *svc, open_job_t *j)
+static void send_job(zs_service_t *svc, const jobs_t *J, open_job_t *j)
 {
     zs_msg_t m = {.kind = 'Q', .job = true, .deadline = j->deadline};
     snprintf(m.api, sizeof m.api, "%s", j->api->name);
@@ -143,7 +153,7 @@ static void send_job(zs_service_t *svc, open_job_t *j)
     m.caller = json_incref(json_object_get(j->request, "caller"));
     m.body = json_incref(json_object_get(j->request, "params"));
     j->attempts++;
-    j->next_at = zs_mono_ms() + backoff_ms(j->attempts);
+    j->next_at = zs_mono_ms() + backoff_ms(J, j->attempts);
     if (zs_bus_send(zs_service_bus(svc), j->service, &m) != 0) {
         zs_log(ZS_DEBUG, j->uuid, "service %s unreachable, will re-dispatch", j->service);
     } else {
@@ -154,56 +164,66 @@ static void send_job(zs_service_t *svc, open_job_t *j)
 }
 
 /* Sends the jobs waiting in w->ready while w has room. */
-static void fill(zs_service_t *svc, window_t *w)
+static void fill(zs_service_t *svc, const jobs_t *J, window_t *w)
 {
-    while (w->in_flight < (size_t)window_max && zlistx_size(w->ready)) {
+    while (w->in_flight < (size_t)J->window_max && zlistx_size(w->ready)) {
         open_job_t *j = zlistx_detach(w->ready, NULL);
         j->ready = NULL;
-        send_job(svc, j);
+        send_job(svc, J, j);
     }
 }
 
 /* The job is due to be sent: at once when its window has room, else it waits its turn. */
-static void dispatch(zs_service_t *svc, open_job_t *j)
+static void dispatch(zs_service_t *svc, const jobs_t *J, open_job_t *j)
 {
     if (!j->api || j->in_flight || j->ready)
         return;   /* no API of this broker's (the job ends at its deadline), or already on its way */
     j->ready = zlistx_add_end(j->window->ready, j);
-    fill(svc, j->window);
+    fill(svc, J, j->window);
 }
 
 /* Answers freed places: the waiting jobs of every service take them. */
-static void fill_all(zs_service_t *svc)
+static void fill_all(zs_service_t *svc, jobs_t *J)
 {
-    for (window_t *w = zhashx_first(windows); w; w = zhashx_next(windows))
-        fill(svc, w);
+    for (window_t *w = zhashx_first(J->windows); w; w = zhashx_next(J->windows))
+        fill(svc, J, w);
 }
 
 /* Once a second: jobs whose attempt lapsed (no answer, no acknowledgement holding them) and
  * jobs not in flight whose backoff is over are due again. */
-static void redispatch_due(zs_service_t *svc)
+static void redispatch_due(zs_service_t *svc, jobs_t *J)
 {
     int64_t mono = zs_mono_ms();
-    for (open_job_t *j = zhashx_first(open_jobs); j; j = zhashx_next(open_jobs)) {
+    for (open_job_t *j = zhashx_first(J->open_jobs); j; j = zhashx_next(J->open_jobs)) {
         if (j->in_flight && mono >= j->next_at && mono >= j->acked_until)
             land(j);   /* lost on the way, or its service died holding it */
         if (!j->in_flight && !j->ready && mono >= j->next_at)
-            dispatch(svc, j);
+            dispatch(svc, J, j);
     }
 }
 
+/* A job submitted in the current batch: tracked once it commits. */
+typedef struct {
+    jobs_t *jobs;
+    json_t *rec;
+} submitted_t;
+
 static void dispatch_after_commit(zs_service_t *svc, void *arg)
 {
-    json_t *rec = arg;
-    committing--;
-    dispatch(svc, track(json_string_value(json_object_get(rec, "uuid")), rec));
-    json_decref(rec);
+    submitted_t *sub = arg;
+    jobs_t *J = sub->jobs;
+    J->committing--;
+    dispatch(svc, J, track(J, json_string_value(json_object_get(sub->rec, "uuid")), sub->rec));
+    json_decref(sub->rec);
+    free(sub);
 }
 
 static void drop_submitted(void *arg)
 {
-    committing--;
-    json_decref(arg);
+    submitted_t *sub = arg;
+    sub->jobs->committing--;
+    json_decref(sub->rec);
+    free(sub);
 }
 
 /* ---- completion ---------------------------------------------------------------------- */
@@ -220,7 +240,7 @@ static json_t *job_outcome(const json_t *rec, bool *ok, int *status)
     return json_deep_copy(*ok ? result : json_object_get(result, "error"));
 }
 
-static void answer_waiters(zs_service_t *svc, open_job_t *j, const json_t *rec)
+static void answer_waiters(zs_service_t *svc, jobs_t *J, open_job_t *j, const json_t *rec)
 {
     waiter_t *w;
     const char *api = json_string_value(json_object_get(rec, "api"));
@@ -230,7 +250,7 @@ static void answer_waiters(zs_service_t *svc, open_job_t *j, const json_t *rec)
         json_t *body = job_outcome(rec, &ok, &status);
         zs_deferred_answer(svc, &w->token, ok, status, api, body);
         free(w);
-        nwaiters--;
+        J->nwaiters--;
     }
 }
 
@@ -241,17 +261,18 @@ typedef struct {
 static void finished_after_commit(zs_service_t *svc, void *arg)
 {
     finished_t *f = arg;
-    open_job_t *j = zhashx_lookup(open_jobs, f->uuid);
+    jobs_t *J = jobs_of(svc);
+    open_job_t *j = zhashx_lookup(J->open_jobs, f->uuid);
     MDB_txn *txn;
     if (j && !zlistx_size(j->waiters)) {
-        zhashx_delete(open_jobs, f->uuid);   /* nobody long-polls it: nothing to read back */
+        zhashx_delete(J->open_jobs, f->uuid);   /* nobody long-polls it: nothing to read back */
     } else if (j && zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
         json_t *rec = zs_store_get(zs_service_store(svc), txn, COLL, f->uuid);
         mdb_txn_abort(txn);
         if (rec)
-            answer_waiters(svc, j, rec);
+            answer_waiters(svc, J, j, rec);
         json_decref(rec);
-        zhashx_delete(open_jobs, f->uuid);
+        zhashx_delete(J->open_jobs, f->uuid);
     }
     free(f);
 }
@@ -290,11 +311,6 @@ static int complete(zs_service_t *svc, MDB_txn *txn, const char *uuid, bool ok, 
     return rc;
 }
 
-typedef struct {
-    zs_msg_t replies[256];
-    int n;
-} completions_t;
-
 static int store_completions(zs_service_t *svc, MDB_txn *txn, void *arg)
 {
     completions_t *c = arg;
@@ -310,16 +326,17 @@ static int store_completions(zs_service_t *svc, MDB_txn *txn, void *arg)
 /* A service socket is readable: store every completion waiting there in one transaction. */
 static void on_service_reply(zs_service_t *svc, void *sock)
 {
-    static completions_t c;
+    jobs_t *J = jobs_of(svc);
+    completions_t *c = &J->completions;
     do {
-        c.n = 0;
-        while (c.n < 256 && (zsock_events(sock) & ZMQ_POLLIN)) {
-            if (zs_bus_recv(sock, &c.replies[c.n], NULL) != 0)
+        c->n = 0;
+        while (c->n < 256 && (zsock_events(sock) & ZMQ_POLLIN)) {
+            if (zs_bus_recv(sock, &c->replies[c->n], NULL) != 0)
                 continue;
-            zs_msg_t *r = &c.replies[c.n];
-            open_job_t *j = r->job ? zhashx_lookup(open_jobs, r->id) : NULL;
+            zs_msg_t *r = &c->replies[c->n];
+            open_job_t *j = r->job ? zhashx_lookup(J->open_jobs, r->id) : NULL;
             if (r->kind == 'A' && j) {   /* the service holds it: no re-send while it does */
-                j->acked_until = zs_mono_ms() + ack_lease_ms;
+                j->acked_until = zs_mono_ms() + J->ack_lease_ms;
                 zs_msg_clear(r);
             } else if (r->kind == 'R' && r->job && !r->ok &&
                        strcmp(zs_error_code(r->body), ZS_SYS_BUSY) == 0) {
@@ -327,26 +344,27 @@ static void on_service_reply(zs_service_t *svc, void *sock)
                     land(j);
                 zs_msg_clear(r);
             } else if (r->kind == 'R' && r->job) {
-                c.n++;
+                c->n++;
             } else {
                 zs_msg_clear(r);
             }
         }
-        if (c.n) {
-            int rc = zs_service_write(svc, store_completions, &c);
+        if (c->n) {
+            int rc = zs_service_write(svc, store_completions, c);
             if (rc != 0)   /* not stored: the job stays open and will be re-dispatched */
-                zs_errorf("storing %d completions failed: %s", c.n, zs_store_strerror(rc));
+                zs_errorf("storing %d completions failed: %s", c->n, zs_store_strerror(rc));
         }
-        for (int i = 0; i < c.n; i++)
-            zs_msg_clear(&c.replies[i]);
-    } while (c.n == 256);
-    fill_all(svc);
+        for (int i = 0; i < c->n; i++)
+            zs_msg_clear(&c->replies[i]);
+    } while (c->n == 256);
+    fill_all(svc, J);
 }
 
 /* ---- handlers ------------------------------------------------------------------------ */
 
-json_t *jobs_submit(zs_call_t *call, json_t **error)
+static json_t *jobs_submit(zs_call_t *call, json_t **error)
 {
+    jobs_t *J = jobs_of(call->svc);
     const char *uuid = zs_call_str(call, "id"), *api_name = zs_call_str(call, "api");
     const char *hook = zs_call_str(call, "webhook");
     const zs_api_t *api = zs_api_find(api_name);
@@ -355,9 +373,9 @@ json_t *jobs_submit(zs_call_t *call, json_t **error)
     const char *refusal = hook ? outbox_url_refusal(hook) : NULL;
     if (refusal)
         return zs_call_invalid(call, error, "X-Web-Hook: %s", refusal);
-    if (zhashx_size(open_jobs) + committing >= (size_t)max_open)
+    if (zhashx_size(J->open_jobs) + J->committing >= (size_t)J->max_open)
         return zs_call_fail(call, error, ZS_SYS_BUSY, "%zu jobs are waiting to finish; retry later",
-                            zhashx_size(open_jobs) + committing);
+                            zhashx_size(J->open_jobs) + J->committing);
     zs_store_t *store = zs_service_store(call->svc);
     json_t *old = zs_store_get(store, call->txn, COLL, uuid);
     if (old) {
@@ -380,14 +398,21 @@ json_t *jobs_submit(zs_call_t *call, json_t **error)
         return zs_call_store_fail(call, error, rc);
     }
     /* Tracked and dispatched only once the job is durable (and not at all if it rolls back). */
-    committing++;
-    zs_service_after_commit(call->svc, dispatch_after_commit, rec, drop_submitted);
+    submitted_t *sub = malloc(sizeof *sub);
+    if (!sub) {
+        json_decref(rec);
+        return zs_call_store_fail(call, error, ENOMEM);
+    }
+    *sub = (submitted_t){J, rec};
+    J->committing++;
+    zs_service_after_commit(call->svc, dispatch_after_commit, sub, drop_submitted);
     call->status = 202;
     return json_pack("{s:s}", "uuid", uuid);
 }
 
-json_t *jobs_get(zs_call_t *call, json_t **error)
+static json_t *jobs_get(zs_call_t *call, json_t **error)
 {
+    jobs_t *J = jobs_of(call->svc);
     const char *uuid = zs_call_str(call, "uuid");
     json_t *rec = zs_uuid_valid(uuid) ? zs_store_get(zs_service_store(call->svc), call->txn, COLL, uuid)
                                       : NULL;
@@ -405,13 +430,13 @@ json_t *jobs_get(zs_call_t *call, json_t **error)
     json_t *out = NULL;
     if (strcmp(state, "Running") == 0) {
         json_int_t wait = json_integer_value(json_object_get(call->req->body, "wait"));
-        open_job_t *j = zhashx_lookup(open_jobs, uuid);
-        if (wait > 0 && j && nwaiters < MAX_WAITERS) {
+        open_job_t *j = zhashx_lookup(J->open_jobs, uuid);
+        if (wait > 0 && j && J->nwaiters < MAX_WAITERS) {
             waiter_t *w = calloc(1, sizeof *w);
             w->token = zs_call_defer(call);
             w->until = zs_mono_ms() + wait * 1000;
             zlistx_add_end(j->waiters, w);
-            nwaiters++;
+            J->nwaiters++;
             json_decref(rec);
             return zs_call_deferred();
         }
@@ -445,10 +470,11 @@ static int expire_timed_out(zs_service_t *svc, MDB_txn *txn, void *arg)
 
 static void check_open_jobs(zs_service_t *svc)
 {
+    jobs_t *J = jobs_of(svc);
     int64_t now = zs_now_ms(), mono = zs_mono_ms();
     zlistx_t *late = zlistx_new();
     zlistx_set_destructor(late, (zlistx_destructor_fn *)zstr_free);
-    for (open_job_t *j = zhashx_first(open_jobs); j; j = zhashx_next(open_jobs)) {
+    for (open_job_t *j = zhashx_first(J->open_jobs); j; j = zhashx_next(J->open_jobs)) {
         if (j->deadline && now > j->deadline)
             zlistx_add_end(late, strdup(j->uuid));
         /* Long polls whose wait is over get the "still running" answer. */
@@ -461,7 +487,7 @@ static void check_open_jobs(zs_service_t *svc)
             }
             zs_deferred_answer(svc, &w->token, true, 202, NULL, json_object());
             free(w);
-            nwaiters--;
+            J->nwaiters--;
         }
         zlistx_destroy(&j->waiters);
         j->waiters = keep;
@@ -469,7 +495,7 @@ static void check_open_jobs(zs_service_t *svc)
     if (zlistx_size(late))
         zs_service_write(svc, expire_timed_out, late);
     zlistx_destroy(&late);
-    redispatch_due(svc);
+    redispatch_due(svc, J);
 }
 
 /* Finished results older than the TTL become tombstones; old tombstones go. */
@@ -504,7 +530,7 @@ static int expire_results(zs_service_t *svc, MDB_txn *txn, void *arg)
     return rc;
 }
 
-void jobs_tick(zs_service_t *svc)
+static void jobs_tick(zs_service_t *svc)
 {
     check_open_jobs(svc);
     zs_service_write(svc, expire_results, NULL);
@@ -520,7 +546,7 @@ static int collect_running(void *arg, const char *uuid)
 
 /* Every job still Running when the broker stopped is tracked again and re-dispatched by the
  * first tick (the services answer a job they already ran with its stored outcome). */
-static int load_open_jobs(zs_service_t *svc)
+static int load_open_jobs(zs_service_t *svc, jobs_t *J)
 {
     zs_store_t *store = zs_service_store(svc);
     MDB_txn *txn;
@@ -537,7 +563,7 @@ static int load_open_jobs(zs_service_t *svc)
     for (char *uuid = zlistx_first(uuids); uuid; uuid = zlistx_next(uuids)) {
         json_t *rec = zs_store_get(store, txn, COLL, uuid);
         if (rec)
-            track(uuid, rec);
+            track(J, uuid, rec);
         json_decref(rec);
     }
     mdb_txn_abort(txn);
@@ -563,35 +589,59 @@ static void watch_services(zs_service_t *svc)
     }
 }
 
-int jobs_start(zs_service_t *svc)
+static void jobs_destroy(zs_service_t *svc, void *state)
 {
-    window_max = zs_config_int("broker.window", 1024);
-    backoff_base_ms = zs_config_int("broker.redispatch-ms", 2000);
-    backoff_cap_ms = zs_config_int("broker.redispatch-max-ms", 30000);
-    ack_lease_ms = zs_config_int("broker.ack-lease-ms", 30000);
-    max_open = zs_config_int("broker.max-open-jobs", 10000);
-    if (backoff_base_ms < 1)
-        backoff_base_ms = 1;
-    windows = zhashx_new();
-    zhashx_set_destructor(windows, window_free);
-    open_jobs = zhashx_new();
-    zhashx_set_destructor(open_jobs, open_job_free);
-    watch_services(svc);
-    return load_open_jobs(svc);
+    jobs_t *J = state;
+    if (J->open_jobs)   /* long polls still waiting are told "still running": pollers move on */
+        for (open_job_t *j = zhashx_first(J->open_jobs); j; j = zhashx_next(J->open_jobs)) {
+            waiter_t *w;
+            while ((w = zlistx_detach(j->waiters, NULL))) {
+                zs_deferred_answer(svc, &w->token, true, 202, NULL, json_object());
+                free(w);
+            }
+        }
+    zhashx_destroy(&J->open_jobs);
+    zhashx_destroy(&J->windows);
+    free(J);
 }
 
-void jobs_stop(zs_service_t *svc)
+static void *jobs_create(zs_service_t *svc)
 {
-    if (!open_jobs)
-        return;
-    /* Long polls still waiting are told "still running" so their pollers move on. */
-    for (open_job_t *j = zhashx_first(open_jobs); j; j = zhashx_next(open_jobs)) {
-        waiter_t *w;
-        while ((w = zlistx_detach(j->waiters, NULL))) {
-            zs_deferred_answer(svc, &w->token, true, 202, NULL, json_object());
-            free(w);
-        }
+    jobs_t *J = calloc(1, sizeof *J);
+    if (!J)
+        return NULL;
+    J->window_max = zs_config_int("broker.window", 1024);
+    J->backoff_base_ms = zs_config_int("broker.redispatch-ms", 2000);
+    J->backoff_cap_ms = zs_config_int("broker.redispatch-max-ms", 30000);
+    J->ack_lease_ms = zs_config_int("broker.ack-lease-ms", 30000);
+    J->max_open = zs_config_int("broker.max-open-jobs", 10000);
+    if (J->backoff_base_ms < 1)
+        J->backoff_base_ms = 1;
+    J->windows = zhashx_new();
+    zhashx_set_destructor(J->windows, window_free);
+    J->open_jobs = zhashx_new();
+    zhashx_set_destructor(J->open_jobs, open_job_free);
+    watch_services(svc);
+    if (load_open_jobs(svc, J) != 0) {
+        jobs_destroy(svc, J);
+        return NULL;
     }
-    zhashx_destroy(&open_jobs);
-    zhashx_destroy(&windows);
+    return J;
 }
+
+static const zs_resource_t *const resources[] = {&zs_res_api_job, NULL};
+
+static const zs_handler_t handlers[] = {
+    {"SubmitJob", jobs_submit},
+    {"GetApiJob", jobs_get},
+    {NULL, NULL},
+};
+
+const zs_module_t jobs_module = {
+    .name = "jobs",
+    .resources = resources,
+    .handlers = handlers,
+    .create = jobs_create,
+    .destroy = jobs_destroy,
+    .tick = jobs_tick,
+};

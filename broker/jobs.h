@@ -18,13 +18,11 @@
 #define ZS_BROKER_JOBS_H
 #include "service.h"
 
-/* Loads open jobs, subscribes the service sockets, dispatches what was pending. 0 or -1. */
-int jobs_start(zs_service_t *svc);
-/* Deadlines, re-dispatch, long-poll timeouts, result expiry. Once a second. */
-void jobs_tick(zs_service_t *svc);
-void jobs_stop(zs_service_t *svc);
-
-zs_handler_fn jobs_submit;    /* SubmitJob (bus only, from the gateway) */
-zs_handler_fn jobs_get;       /* GetApiJob: 202 / 200 / 503 / 404, with ?wait=N */
+/* The job side, a module of the broker service: SubmitJob (bus only, from the gateway) and
+ * GetApiJob (202 / 200 / 503 / 404, with ?wait=N). Its create loads the open jobs and
+ * watches the service sockets; its tick (once a second) handles deadlines, re-dispatch,
+ * long-poll timeouts and result expiry. Webhooks go to outbox_module's state (outbox_add),
+ * so the broker lists outbox_module before it. */
+extern const zs_module_t jobs_module;
 
 #endif

@@ -1,5 +1,6 @@
 /* outbox.c — see outbox.h. */
 #include "outbox.h"
+#include "backoff.h"
 #include "clock.h"
 #include "config.h"
 #include "error.h"
@@ -15,9 +16,19 @@
 #define COLL "deliveries"
 #define MAX_IN_FLIGHT 2000
 
-static zactor_t *sender;
-static CURLM *multi;            /* owned by the sender thread; curl_multi_wakeup is thread-safe */
-static zhashx_t *in_flight;     /* delivery uuids handed to the sender, not yet answered */
+extern const zs_resource_t zs_res_webhook_delivery;
+
+/* The module's state (zs_service_module_state). */
+typedef struct {
+    zactor_t *sender;
+    CURLM *multi;            /* used by the sender thread; curl_multi_wakeup is thread-safe */
+    zhashx_t *in_flight;     /* delivery uuids handed to the sender, not yet answered */
+} outbox_t;
+
+static outbox_t *outbox_of(zs_service_t *svc)
+{
+    return zs_service_module_state(svc, &outbox_module);
+}
 
 const char *outbox_url_refusal(const char *url)
 {
@@ -97,7 +108,7 @@ static struct curl_slist *sign(struct curl_slist *h, const char *id, const char 
     return curl_slist_append(h, line);
 }
 
-static void free_attempt(CURL *c)
+static void free_attempt(CURLM *multi, CURL *c)
 {
     attempt_t *a;
     curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&a);
@@ -108,7 +119,7 @@ static void free_attempt(CURL *c)
     free(a);
 }
 
-static void start_attempt(json_t *d, zlistx_t *active)
+static void start_attempt(CURLM *multi, json_t *d, zlistx_t *active)
 {
     attempt_t *a = calloc(1, sizeof *a);
     snprintf(a->uuid, sizeof a->uuid, "%s", json_string_value(json_object_get(d, "uuid")));
@@ -147,7 +158,7 @@ static void start_attempt(json_t *d, zlistx_t *active)
     zlistx_add_end(active, c);
 }
 
-static void finish_attempts(zsock_t *pipe, zlistx_t *active)
+static void finish_attempts(CURLM *multi, zsock_t *pipe, zlistx_t *active)
 {
     CURLMsg *m;
     int left;
@@ -168,13 +179,14 @@ static void finish_attempts(zsock_t *pipe, zlistx_t *active)
         free(text);
         json_decref(r);
         zlistx_delete(active, zlistx_find(active, c));
-        free_attempt(c);
+        free_attempt(multi, c);
     }
 }
 
+/* The curl thread; arg is the multi handle. */
 static void sender_actor(zsock_t *pipe, void *arg)
 {
-    (void)arg;
+    CURLM *multi = arg;
     zsock_signal(pipe, 0);
     zlistx_t *active = zlistx_new();
     bool running = true;
@@ -190,27 +202,27 @@ static void sender_actor(zsock_t *pipe, void *arg)
             }
             json_t *d = json_loads(cmd, 0, NULL);
             if (d)
-                start_attempt(d, active);
+                start_attempt(multi, d, active);
             json_decref(d);
             zstr_free(&cmd);
         }
         int still;
         curl_multi_perform(multi, &still);
-        finish_attempts(pipe, active);
+        finish_attempts(multi, pipe, active);
     }
     /* Attempts still in flight are abandoned; their records stay Pending and are retried
      * after the next start. */
     for (CURL *c = zlistx_first(active); c; c = zlistx_next(active))
-        free_attempt(c);
+        free_attempt(multi, c);
     zlistx_destroy(&active);
 }
 
 /* ---- records ------------------------------------------------------------------------- */
 
-static void send_attempt(const json_t *rec)
+static void send_attempt(outbox_t *O, const json_t *rec)
 {
     const char *uuid = json_string_value(json_object_get(rec, "uuid"));
-    if (!uuid || zhashx_lookup(in_flight, uuid) || zhashx_size(in_flight) >= MAX_IN_FLIGHT)
+    if (!uuid || zhashx_lookup(O->in_flight, uuid) || zhashx_size(O->in_flight) >= MAX_IN_FLIGHT)
         return;
     json_t *d = json_pack("{s:s, s:O, s:O, s:O, s:O}", "uuid", uuid,
                           "url", json_object_get(rec, "url"), "body", json_object_get(rec, "body"),
@@ -218,9 +230,9 @@ static void send_attempt(const json_t *rec)
                           "success", json_object_get(rec, "success"));
     char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
     if (text) {
-        zhashx_insert(in_flight, uuid, (void *)1);
-        zstr_send(sender, text);
-        curl_multi_wakeup(multi);
+        zhashx_insert(O->in_flight, uuid, (void *)1);
+        zstr_send(O->sender, text);
+        curl_multi_wakeup(O->multi);
     }
     free(text);
     json_decref(d);
@@ -228,9 +240,8 @@ static void send_attempt(const json_t *rec)
 
 static void send_after_commit(zs_service_t *svc, void *arg)
 {
-    (void)svc;
     json_t *rec = arg;
-    send_attempt(rec);
+    send_attempt(outbox_of(svc), rec);
     json_decref(rec);
 }
 
@@ -258,11 +269,7 @@ int outbox_add(zs_service_t *svc, MDB_txn *txn, const char *job_uuid, const char
 /* Next attempt: base × 2^(attempts-1), capped at an hour, ±50 % jitter. */
 static int64_t backoff_ms(int attempts)
 {
-    int64_t base = zs_config_int("webhook.retry-base-ms", 2000);
-    int64_t d = base << (attempts - 1 < 20 ? attempts - 1 : 20);
-    if (d > 3600 * 1000)
-        d = 3600 * 1000;
-    return d / 2 + (int64_t)randombytes_uniform((uint32_t)d);
+    return zs_backoff_ms(zs_config_int("webhook.retry-base-ms", 2000), 3600 * 1000, attempts, 50, 150);
 }
 
 static int record_result(zs_service_t *svc, MDB_txn *txn, void *arg)
@@ -326,6 +333,7 @@ static int record_results(zs_service_t *svc, MDB_txn *txn, void *arg)
 
 static void on_sender(zs_service_t *svc, void *sock)
 {
+    outbox_t *O = outbox_of(svc);
     json_t *results = json_array();
     while ((zsock_events(sock) & ZMQ_POLLIN) && json_array_size(results) < 1024) {
         char *text = zstr_recv(sock);
@@ -335,7 +343,7 @@ static void on_sender(zs_service_t *svc, void *sock)
             continue;
         const char *uuid = json_string_value(json_object_get(r, "uuid"));
         if (uuid)
-            zhashx_delete(in_flight, uuid);
+            zhashx_delete(O->in_flight, uuid);
         json_array_append_new(results, r);
     }
     /* Not recorded (a failed commit): the deliveries stay Pending and are attempted again. */
@@ -348,29 +356,31 @@ static void on_sender(zs_service_t *svc, void *sock)
 
 /* ---- due deliveries ------------------------------------------------------------------ */
 
-void outbox_tick(zs_service_t *svc)
+/* Once a second: sends the deliveries that are due. */
+static void outbox_tick(zs_service_t *svc)
 {
-    if (zhashx_size(in_flight) >= MAX_IN_FLIGHT)
+    outbox_t *O = outbox_of(svc);
+    if (zhashx_size(O->in_flight) >= MAX_IN_FLIGHT)
         return;
     zs_store_t *store = zs_service_store(svc);
     MDB_txn *txn;
     if (zs_store_begin(store, NULL, false, &txn) != 0)
         return;
     json_t *due = zs_store_find_upto(store, txn, COLL, "nextAttemptDate", zs_now_ms(),
-                                     MAX_IN_FLIGHT - zhashx_size(in_flight));
+                                     MAX_IN_FLIGHT - zhashx_size(O->in_flight));
     size_t i;
     json_t *u;
     json_array_foreach(due, i, u) {
         json_t *rec = zs_store_get(store, txn, COLL, json_string_value(u));
         if (rec && strcmp(json_string_value(json_object_get(rec, "status")), "Pending") == 0)
-            send_attempt(rec);
+            send_attempt(O, rec);
         json_decref(rec);
     }
     mdb_txn_abort(txn);
     json_decref(due);
 }
 
-json_t *outbox_retry(zs_call_t *call, json_t **error)
+static json_t *outbox_retry(zs_call_t *call, json_t **error)
 {
     const char *uuid = zs_call_str(call, "uuid");
     zs_store_t *store = zs_service_store(call->svc);
@@ -392,7 +402,7 @@ json_t *outbox_retry(zs_call_t *call, json_t **error)
     return json_object();
 }
 
-json_t *outbox_enqueue(zs_call_t *call, json_t **error)
+static json_t *outbox_enqueue(zs_call_t *call, json_t **error)
 {
     const char *url = zs_call_str(call, "url"), *job = zs_call_str(call, "jobUuid");
     const char *why = outbox_url_refusal(url);
@@ -407,26 +417,50 @@ json_t *outbox_enqueue(zs_call_t *call, json_t **error)
     return json_object();
 }
 
-int outbox_start(zs_service_t *svc)
+static void outbox_destroy(zs_service_t *svc, void *state)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    multi = curl_multi_init();
-    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 256L);
-    in_flight = zhashx_new();
-    sender = zactor_new(sender_actor, NULL);
-    if (!multi || !sender)
-        return -1;
-    zs_service_watch(svc, sender, on_sender);
-    return 0;
+    (void)svc;
+    outbox_t *O = state;
+    zactor_destroy(&O->sender);
+    if (O->multi)
+        curl_multi_cleanup(O->multi);
+    zhashx_destroy(&O->in_flight);
+    curl_global_cleanup();
+    free(O);
 }
 
-void outbox_stop(void)
+static void *outbox_create(zs_service_t *svc)
 {
-    zactor_destroy(&sender);
-    if (multi) {
-        curl_multi_cleanup(multi);
-        multi = NULL;
+    outbox_t *O = calloc(1, sizeof *O);
+    if (!O)
+        return NULL;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    O->multi = curl_multi_init();
+    O->in_flight = zhashx_new();
+    if (O->multi) {
+        curl_multi_setopt(O->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 256L);
+        O->sender = zactor_new(sender_actor, O->multi);
     }
-    zhashx_destroy(&in_flight);
-    curl_global_cleanup();
+    if (!O->multi || !O->sender || zs_service_watch(svc, O->sender, on_sender) != 0) {
+        outbox_destroy(svc, O);
+        return NULL;
+    }
+    return O;
 }
+
+static const zs_resource_t *const resources[] = {&zs_res_webhook_delivery, NULL};
+
+static const zs_handler_t handlers[] = {
+    {"RetryWebhookDelivery", outbox_retry},
+    {"EnqueueWebhook", outbox_enqueue},
+    {NULL, NULL},
+};
+
+const zs_module_t outbox_module = {
+    .name = "webhooks",
+    .resources = resources,
+    .handlers = handlers,
+    .create = outbox_create,
+    .destroy = outbox_destroy,
+    .tick = outbox_tick,
+};

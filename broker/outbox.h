@@ -14,14 +14,14 @@
 #define ZS_BROKER_OUTBOX_H
 #include "service.h"
 
-/* Starts the curl thread and queues every pending delivery. 0 or -1. */
-int outbox_start(zs_service_t *svc);
-void outbox_stop(void);
-/* Sends the deliveries that are due (once a second). */
-void outbox_tick(zs_service_t *svc);
+/* The outbox, a module of the broker service: RetryWebhookDelivery, and EnqueueWebhook (bus
+ * only: {url, body, jobUuid?, success?}). Its create starts the curl thread; its tick (once
+ * a second) sends the deliveries that are due (pending ones of a previous run included). */
+extern const zs_module_t outbox_module;
 
 /* Records a delivery of `body` (the poll body of job `job_uuid`) to `url`, inside `txn`;
- * it is attempted once that transaction has committed. Returns 0 or an LMDB code. */
+ * it is attempted once that transaction has committed. Returns 0 or an LMDB code. The
+ * service must have outbox_module. */
 int outbox_add(zs_service_t *svc, MDB_txn *txn, const char *job_uuid, const char *url,
                bool success, const json_t *body);
 
@@ -29,8 +29,5 @@ int outbox_add(zs_service_t *svc, MDB_txn *txn, const char *job_uuid, const char
  * policy now, every host judged again on its address at connect time, where a refusal
  * fails the delivery for good). NULL when acceptable, else the reason. */
 const char *outbox_url_refusal(const char *url);
-
-zs_handler_fn outbox_retry;   /* RetryWebhookDelivery */
-zs_handler_fn outbox_enqueue; /* EnqueueWebhook (bus only): {url, body, jobUuid?, success?} */
 
 #endif

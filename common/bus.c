@@ -11,11 +11,14 @@
 
 #define MAX_SERVICES 16
 
+typedef struct {
+    char name[32];
+    zsock_t *sock;
+    char sent_id[sizeof ((zs_msg_t *)0)->id];   /* the id of the last request sent */
+} conn_t;
+
 struct zs_bus {
-    struct {
-        char name[32];
-        zsock_t *sock;
-    } conn[MAX_SERVICES];
+    conn_t conn[MAX_SERVICES];
     int n;
 };
 
@@ -54,11 +57,12 @@ void zs_bus_tune(zsock_t *sock)
     zsock_set_tcp_keepalive_cnt(sock, 3);
 }
 
-zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
+/* The connection to `service`, made on first use; NULL when it cannot be made. */
+static conn_t *conn_of(zs_bus_t *self, const char *service)
 {
     for (int i = 0; i < self->n; i++)
         if (strcmp(self->conn[i].name, service) == 0)
-            return self->conn[i].sock;
+            return &self->conn[i];
     if (self->n == MAX_SERVICES)
         return NULL;
     char room[ZS_CONFIG_ENDPOINTS_SIZE];
@@ -83,26 +87,34 @@ zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
     for (char *save, *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save))
         if (zsock_connect(s, "%s", ep) != 0)
             zs_warn("bus: cannot connect to %s at %s", service, ep);
-    snprintf(self->conn[self->n].name, sizeof self->conn[0].name, "%s", service);
-    self->conn[self->n].sock = s;
-    self->n++;
-    return s;
+    conn_t *c = &self->conn[self->n++];
+    snprintf(c->name, sizeof c->name, "%s", service);
+    c->sock = s;
+    return c;
+}
+
+zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
+{
+    conn_t *c = conn_of(self, service);
+    return c ? c->sock : NULL;
 }
 
 /* With ZMQ_IMMEDIATE a send fails until a connection is up. A socket made a moment ago is
  * still connecting, so a caller may wait up to wait_ms for the pipe to become writable, or
  * until `cancel` (may be NULL) is readable. Returns ZS_BUS_OK, ZS_BUS_UNREACHABLE or
  * ZS_BUS_CANCELLED. */
-static int send_within(zsock_t *s, const zs_msg_t *msg, int64_t wait_ms, zsock_t *cancel)
+static int send_within(conn_t *c, const zs_msg_t *msg, int64_t wait_ms, zsock_t *cancel)
 {
     char *buf;
     size_t len;
-    if (!s || zs_msg_encode(msg, &buf, &len) != 0)
+    if (!c || zs_msg_encode(msg, &buf, &len) != 0)
         return ZS_BUS_UNREACHABLE;
+    zsock_t *s = c->sock;
     int64_t end = zs_mono_ms() + wait_ms;
     int rc = ZS_BUS_UNREACHABLE;
     for (;;) {
         if (zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT) >= 0) {
+            memcpy(c->sent_id, msg->id, sizeof c->sent_id);
             rc = ZS_BUS_OK;
             break;
         }
@@ -122,7 +134,7 @@ static int send_within(zsock_t *s, const zs_msg_t *msg, int64_t wait_ms, zsock_t
 
 int zs_bus_send_within(zs_bus_t *self, const char *service, const zs_msg_t *msg, int64_t wait_ms)
 {
-    return send_within(zs_bus_socket(self, service), msg, wait_ms, NULL) == ZS_BUS_OK ? 0 : -1;
+    return send_within(conn_of(self, service), msg, wait_ms, NULL) == ZS_BUS_OK ? 0 : -1;
 }
 
 int zs_bus_send(zs_bus_t *self, const char *service, const zs_msg_t *msg)
@@ -215,12 +227,15 @@ int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req,
      * instance reconnecting): one attempt's time; any other gives up after 1 s. */
     int resends = may_resend(req, opts) ? (int)zs_config_int("bus.read-resends", 2) : 0;
     int64_t attempt_ms = zs_config_int("bus.attempt-ms", 2000);
-    zsock_t *s = zs_bus_socket(self, service);
-    if (!s)
+    conn_t *c = conn_of(self, service);
+    if (!c)
         return failed(reply, req, service, ZS_BUS_UNREACHABLE);
-    if (!opts->resume) {
+    zsock_t *s = c->sock;
+    /* A resumed call sends only when the call it resumes did not (cancelled while it waited
+     * for a connection, or the send failed). */
+    if (!opts->resume || strcmp(c->sent_id, req->id) != 0) {
         int64_t grace = end - zs_now_ms(), connect_wait = resends ? attempt_ms : 1000;
-        int rc = send_within(s, req, grace < connect_wait ? grace : connect_wait, opts->cancel);
+        int rc = send_within(c, req, grace < connect_wait ? grace : connect_wait, opts->cancel);
         if (rc == ZS_BUS_CANCELLED)
             return rc;
         if (rc != ZS_BUS_OK)
@@ -232,7 +247,7 @@ int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req,
     for (;;) {
         int64_t now = zs_now_ms(), left = end - now;
         if (resends > 0 && now >= next_resend) {
-            if (send_within(s, req, 0, NULL) == ZS_BUS_OK)
+            if (send_within(c, req, 0, NULL) == ZS_BUS_OK)
                 zs_log(ZS_DEBUG, req->id, "%s: no answer from %s in %lld ms, sent again", req->api,
                        service, (long long)attempt_ms);
             resends--;

@@ -62,8 +62,11 @@ typedef struct {
      * leaving the message that woke it unread for the caller. A reply that is already
      * waiting wins over the cancel. */
     zsock_t *cancel;
-    /* The request was sent by an earlier call that ended ZS_BUS_CANCELLED: do not send it
-     * again, only wait for its reply (same req, same id; the resend clock starts afresh). */
+    /* The call continues an earlier one with the same req (that ended ZS_BUS_CANCELLED, or a
+     * short step that ended ZS_BUS_TIMEOUT while the caller polls a flag): when the last
+     * request this bus sent to the service carries req->id, it is not sent again, the call
+     * only waits for its reply; otherwise (cancelled while waiting for a connection, or never
+     * sent) it is sent now. The resend clock starts afresh. */
     bool resume;
 } zs_bus_call_opts_t;
 

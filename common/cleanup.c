@@ -15,10 +15,17 @@ typedef struct {
     char type[128];
 } cleanup_t;
 
-static json_t *handed_off;      /* keys whose cleanup went to svc-tags or svc-gc */
-static int64_t next_retry;      /* monotonic ms */
-static bool retrying;           /* a retry round is out on a pool thread */
-static json_t *in_flight;       /* uuid -> true while an attempt about it is out */
+/* The module's state (zs_service_module_state). */
+typedef struct {
+    json_t *handed_off;         /* keys whose cleanup went to svc-tags or svc-gc */
+    bool retrying;              /* a retry round is out on a pool thread */
+    json_t *in_flight;          /* uuid -> true while an attempt about it is out */
+} cleanup_state_t;
+
+static cleanup_state_t *state_of(zs_service_t *svc)
+{
+    return zs_service_module_state(svc, &zs_cleanup_module);
+}
 
 static int64_t timeout_ms(void)
 {
@@ -89,14 +96,16 @@ static void attempt_all(zs_bus_t *bus, void *arg)
 static void attempted(zs_service_t *svc, void *arg)
 {
     attempts_t *a = arg;
+    cleanup_state_t *st = svc ? state_of(svc) : NULL;   /* NULL: the service is stopping */
     size_t i;
     json_t *e;
     json_array_foreach(a->todo, i, e)
-        json_object_del(in_flight, json_string_value(json_object_get(e, "uuid")));
-    if (svc && handed_off)
-        json_array_extend(handed_off, a->handed);
-    if (svc && a->retry)
-        retrying = false;
+        if (st)
+            json_object_del(st->in_flight, json_string_value(json_object_get(e, "uuid")));
+    if (st)
+        json_array_extend(st->handed_off, a->handed);
+    if (st && a->retry)
+        st->retrying = false;
     json_decref(a->todo);
     json_decref(a->handed);
     free(a);
@@ -108,7 +117,7 @@ static void post_attempts(zs_service_t *svc, json_t *todo, bool retry)
     size_t i;
     json_t *e;
     json_array_foreach(todo, i, e)
-        json_object_set_new(in_flight, json_string_value(json_object_get(e, "uuid")), json_true());
+        json_object_set_new(state_of(svc)->in_flight, json_string_value(json_object_get(e, "uuid")), json_true());
     a->todo = todo;
     a->handed = json_array();
     a->retry = retry;
@@ -177,9 +186,13 @@ static int collect(void *arg, const MDB_val *key, const MDB_val *val)
     return 0;
 }
 
+/* Every cleanup.retry seconds: the records left in the outbox go out again (one round at a
+ * time). */
 static void retry(zs_service_t *svc)
 {
-    next_retry = zs_mono_ms() + zs_config_int("cleanup.retry", 30) * 1000;
+    cleanup_state_t *st = state_of(svc);
+    if (st->retrying)
+        return;
     json_t *list = json_array();
     MDB_txn *txn;
     if (zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
@@ -187,45 +200,53 @@ static void retry(zs_service_t *svc)
         mdb_txn_abort(txn);
     }
     for (size_t i = json_array_size(list); i-- > 0;)   /* being attempted already */
-        if (json_object_get(in_flight, json_string_value(json_object_get(json_array_get(list, i), "uuid"))))
+        if (json_object_get(st->in_flight, json_string_value(json_object_get(json_array_get(list, i), "uuid"))))
             json_array_remove(list, i);
     if (!json_array_size(list)) {
         json_decref(list);
         return;
     }
-    retrying = true;
+    st->retrying = true;
     post_attempts(svc, list, true);
 }
 
+/* Once a second: the records handed off are forgotten. */
 static void cleanup_tick(zs_service_t *svc)
 {
-    if (!retrying && zs_mono_ms() >= next_retry)
-        retry(svc);
-    if (json_array_size(handed_off) == 0)
+    cleanup_state_t *st = state_of(svc);
+    if (json_array_size(st->handed_off) == 0)
         return;
-    int rc = zs_service_write(svc, forget, handed_off);
+    int rc = zs_service_write(svc, forget, st->handed_off);
     if (rc != 0)
         zs_errorf("cleanup: cannot clear the outbox: %s", zs_store_strerror(rc));
-    json_array_clear(handed_off);
+    json_array_clear(st->handed_off);
 }
 
-static int cleanup_start(zs_service_t *svc)
+static void cleanup_destroy(zs_service_t *svc, void *state)
 {
     (void)svc;
-    handed_off = json_array();
-    in_flight = json_object();
-    /* What a previous run left is retried a moment after start, once the bus is up. */
-    next_retry = zs_mono_ms() + 5000;
-    return handed_off ? 0 : -1;
+    cleanup_state_t *st = state;
+    json_decref(st->handed_off);
+    json_decref(st->in_flight);
+    free(st);
 }
 
-static void cleanup_stop(zs_service_t *svc)
+static void *cleanup_create(zs_service_t *svc)
 {
-    (void)svc;
-    json_decref(handed_off);
-    handed_off = NULL;
-    json_decref(in_flight);
-    in_flight = NULL;
+    cleanup_state_t *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->handed_off = json_array();
+    st->in_flight = json_object();
+    /* What a previous run left is retried on the loop's first turn, then every round (at
+     * most once a second, as when the module's tick ran it). */
+    int64_t every = zs_config_int("cleanup.retry", 30) * 1000;
+    if (!st->handed_off || !st->in_flight ||
+        zs_service_every(svc, every < 1000 ? 1000 : every, retry) != 0) {
+        cleanup_destroy(svc, st);
+        return NULL;
+    }
+    return st;
 }
 
 static const char *const kv_dbs[] = {OUTBOX, NULL};
@@ -233,7 +254,7 @@ static const char *const kv_dbs[] = {OUTBOX, NULL};
 const zs_module_t zs_cleanup_module = {
     .name = "cleanup",
     .kv_dbs = kv_dbs,
-    .start = cleanup_start,
+    .create = cleanup_create,
+    .destroy = cleanup_destroy,
     .tick = cleanup_tick,
-    .stop = cleanup_stop,
 };

@@ -18,16 +18,100 @@ zs_store_t *zs_service_store(zs_service_t *svc) { return svc->store; }
 const char *zs_service_name(const zs_service_t *svc) { return svc->def->name; }
 zs_bus_t *zs_service_bus(zs_service_t *svc) { return svc->bus; }
 const char *zs_service_node(zs_service_t *svc) { return zs_node_uuid(svc->node); }
-void *zs_service_data(zs_service_t *svc) { return svc->data; }
-void zs_service_set_data(zs_service_t *svc, void *data) { svc->data = data; }
 
-void zs_service_watch(zs_service_t *svc, void *sock, void (*fn)(zs_service_t *, void *))
+void *zs_service_module_state(zs_service_t *svc, const zs_module_t *module)
 {
-    if (svc->nwatches == (int)(sizeof svc->watches / sizeof svc->watches[0]))
-        return;
+    size_t i = 0;
+    FOREACH_MODULE(svc->def, m) {
+        if (m == module)
+            return svc->states ? svc->states[i] : NULL;
+        i++;
+    }
+    return NULL;
+}
+
+/* items (n used of *cap, each `size` bytes) with room for one more: the same or a moved
+ * array, or NULL when out of memory (items is then untouched). */
+static void *grow(void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t cap2 = *cap ? *cap * 2 : 8;
+    void *p = realloc(items, cap2 * size);
+    if (p)
+        *cap = cap2;
+    return p;
+}
+
+int zs_service_watch(zs_service_t *svc, void *sock, void (*fn)(zs_service_t *, void *))
+{
+    struct watch *w = grow(svc->watches, svc->nwatches, &svc->cap_watches, sizeof *w);
+    if (w)
+        svc->watches = w;
+    if (!w || (svc->poller && zpoller_add(svc->poller, sock) != 0)) {
+        zs_errorf("%s: cannot watch one more socket (%zu watched): out of memory", svc->process,
+                  svc->nwatches);
+        return -1;
+    }
     svc->watches[svc->nwatches++] = (struct watch){sock, fn};
-    if (svc->poller)
-        zpoller_add(svc->poller, sock);
+    return 0;
+}
+
+/* ---- timers -------------------------------------------------------------------------- */
+
+static int add_timer(zs_service_t *svc, int64_t every, int64_t first, void (*fn)(zs_service_t *))
+{
+    struct timer *t = every >= 1 && fn ? grow(svc->timers, svc->ntimers, &svc->cap_timers, sizeof *t)
+                                       : NULL;
+    if (!t)
+        return -1;
+    svc->timers = t;
+    svc->timers[svc->ntimers++] = (struct timer){every, first, fn};
+    return 0;
+}
+
+int zs_service_every(zs_service_t *svc, int64_t ms, void (*fn)(zs_service_t *))
+{
+    return add_timer(svc, ms, zs_mono_ms(), fn);
+}
+
+/* Milliseconds until the next timer is due (0: one is), at most 1000. */
+static int64_t until_next_timer(zs_service_t *svc)
+{
+    int64_t now = zs_mono_ms(), wait = 1000;
+    for (size_t i = 0; i < svc->ntimers; i++)
+        if (svc->timers[i].next - now < wait)
+            wait = svc->timers[i].next - now;
+    return wait > 0 ? wait : 0;
+}
+
+static void run_timers(zs_service_t *svc)
+{
+    /* By index, fn copied first: a timer may make another (the array may move). */
+    for (size_t i = 0; i < svc->ntimers && !atomic_load(&svc->stopping); i++) {
+        int64_t now = zs_mono_ms();
+        if (now < svc->timers[i].next)
+            continue;
+        svc->timers[i].next = now + svc->timers[i].every;
+        void (*fn)(zs_service_t *) = svc->timers[i].fn;
+        fn(svc);
+    }
+}
+
+/* The runtime's own once-a-second timer: the node's heartbeat, the outbox's retries, the
+ * modules' tick. */
+static void tick(zs_service_t *svc)
+{
+    zs_node_tick(svc->node);
+    service_remote_tick(svc);
+    FOREACH_MODULE(svc->def, m)
+        if (m->tick)
+            m->tick(svc);
+}
+
+static void forget_old_jobs(zs_service_t *svc)
+{
+    zs_service_write(svc, service_forget_old_jobs, NULL);
 }
 
 /* ---- stopping ------------------------------------------------------------------------ */
@@ -71,13 +155,19 @@ static int setup(zs_service_t *svc, const char *bind)
         zs_errorf("refusing to start: %s", why);
         return -1;
     }
-    const zs_resource_t *resources[128];
     size_t n = 0;
     FOREACH_MODULE(svc->def, m)
-        for (const zs_resource_t *const *r = m->resources; r && *r && n < 127; r++)
+        for (const zs_resource_t *const *r = m->resources; r && *r; r++)
+            n++;
+    const zs_resource_t **resources = calloc(n + 1, sizeof *resources);
+    if (!resources)
+        return -1;
+    n = 0;
+    FOREACH_MODULE(svc->def, m)
+        for (const zs_resource_t *const *r = m->resources; r && *r; r++)
             resources[n++] = *r;
-    resources[n] = NULL;
     svc->store = zs_store_open(dir, resources, svc->def->schema_version, 0);
+    free(resources);
     if (!svc->store)
         return -1;
     static const char *const builtin_dbs[] = {JOBS_DB, JOBS_TIME_DB, OUTBOX_DB, NULL};
@@ -114,22 +204,45 @@ static int setup(zs_service_t *svc, const char *bind)
     }
     svc->bus = zs_bus_new();
     svc->pub = zs_events_publisher();
-    const char *topics[64];
     n = 0;
     FOREACH_MODULE(svc->def, m)
-        for (const char *const *t = m->topics; t && *t && n < 63; t++)
-            topics[n++] = *t;
-    topics[n] = NULL;
-    if (n)
+        for (const char *const *t = m->topics; t && *t; t++)
+            n++;
+    if (n) {
+        const char **topics = calloc(n + 1, sizeof *topics);
+        if (!topics)
+            return -1;
+        n = 0;
+        FOREACH_MODULE(svc->def, m)
+            for (const char *const *t = m->topics; t && *t; t++)
+                topics[n++] = *t;
         svc->sub = zs_events_subscriber(topics);
+        free(topics);
+    }
     svc->pending_events = json_array();
     svc->poller = zpoller_new(svc->router, &svc->wake[0], NULL);
     if (svc->sub)
         zpoller_add(svc->poller, svc->sub);
     svc->node_bus = zs_bus_new();
     svc->node = zs_node_new(svc->def->name, svc->node_bus);
-    if (service_remote_start(svc) != 0)
+    if (add_timer(svc, 1000, zs_mono_ms(), tick) != 0 ||
+        add_timer(svc, 60 * 1000, zs_mono_ms() + 60 * 1000, forget_old_jobs) != 0 ||
+        service_remote_start(svc) != 0)
         return -1;
+    n = 0;
+    FOREACH_MODULE(svc->def, m)
+        n++;
+    svc->states = calloc(n ? n : 1, sizeof *svc->states);
+    if (!svc->states)
+        return -1;
+    n = 0;
+    FOREACH_MODULE(svc->def, m) {
+        if (m->create && !(svc->states[n] = m->create(svc))) {
+            zs_errorf("module %s failed to start (making its state)", m->name);
+            return -1;
+        }
+        n++;
+    }
     FOREACH_MODULE(svc->def, m)
         if (m->start && m->start(svc) != 0) {
             zs_errorf("module %s failed to start", m->name);
@@ -142,19 +255,18 @@ static int setup(zs_service_t *svc, const char *bind)
 int zs_service_run(zs_service_t *svc)
 {
     zpoller_t *poller = svc->poller;
-    int64_t next_tick = zs_mono_ms();
     zs_info("%s serving on %s (data %s/%s)", svc->process, svc->bind, zs_config_data_dir(),
             svc->def->name);
     while (!atomic_load(&svc->stopping)) {
-        int64_t wait = svc->qlen ? 0 : next_tick - zs_mono_ms();
-        void *which = zpoller_wait(poller, wait > 0 ? (int)wait : 0);
+        int64_t wait = svc->qlen ? 0 : until_next_timer(svc);
+        void *which = zpoller_wait(poller, (int)wait);
         if (which == &svc->wake[0]) {
             char drain[64];
             while (read(svc->wake[0], drain, sizeof drain) > 0)
                 ;
             atomic_store(&svc->stopping, true);   /* a signal wrote it */
         } else if (which && which != svc->router && which != svc->sub) {
-            for (int i = 0; i < svc->nwatches; i++)
+            for (size_t i = 0; i < svc->nwatches; i++)
                 if (svc->watches[i].sock == which)
                     svc->watches[i].fn(svc, which);
         } else if (which && which == svc->sub) {
@@ -168,16 +280,7 @@ int zs_service_run(zs_service_t *svc)
         service_intake(svc);
         if (svc->qlen)
             service_run_batch(svc);
-        if (zs_mono_ms() >= next_tick) {
-            next_tick = zs_mono_ms() + 1000;
-            zs_node_tick(svc->node);
-            service_remote_tick(svc);
-            FOREACH_MODULE(svc->def, m)
-                if (m->tick)
-                    m->tick(svc);
-            if (++svc->ticks % 60 == 0)
-                zs_service_write(svc, service_forget_old_jobs, NULL);
-        }
+        run_timers(svc);
     }
     zs_info("%s stopping", svc->process);
     return 0;
@@ -253,6 +356,21 @@ void zs_service_destroy(zs_service_t **self_p)
         FOREACH_MODULE(svc->def, m)
             if (m->stop)
                 m->stop(svc);
+    /* In reverse: a module's create may have used the state of one listed before it. */
+    size_t n = 0;
+    FOREACH_MODULE(svc->def, m)
+        n++;
+    for (size_t i = n; svc->states && i-- > 0;) {
+        const zs_module_t *m = svc->def->modules[i];
+        void *state = svc->states[i];
+        if (state && m->destroy) {
+            svc->states[i] = NULL;   /* gone for zs_service_module_state from here */
+            m->destroy(svc, state);
+        }
+    }
+    free(svc->states);
+    free(svc->timers);
+    free(svc->watches);
     zs_node_destroy(&svc->node);
     zpoller_destroy(&svc->poller);
     zs_bus_destroy(&svc->node_bus);

@@ -6,7 +6,7 @@
  * bus endpoint, registers with the core service as a management node and starts the
  * modules; zs_service_run runs the service loop until SIGINT/SIGTERM or zs_service_stop:
  *
- *   poll (bus ROUTER, event SUB, watched sockets, the stop pipe, 1 s tick)
+ *   poll (bus ROUTER, event SUB, watched sockets, the stop pipe, until the next timer)
  *   take what waits on the ROUTER into the service's queue (at most bus.queue-max requests;
  *       beyond it a request is answered at once 503 SYS.1010 "busy"; an async job is
  *       acknowledged to its sender, envelope kind 'A', as it enters the queue)
@@ -14,6 +14,7 @@
  *   run them all in ONE write transaction, each in its own nested transaction (a failing
  *       request rolls back only itself)           <- group commit
  *   commit once (fsync), then send every reply and publish the events the handlers queued
+ *   run the timers that are due (zs_service_every; the modules' tick is one of them)
  *
  * so an API that answered success is durable, and throughput comes from batching, not from
  * turning fsync off. A batch holding only read APIs runs in a read transaction. The ROUTER is
@@ -81,11 +82,20 @@ typedef struct {
     const zs_handler_t *handlers;            /* terminated by {NULL}, or NULL */
     const char *const *topics;               /* event topics to receive (NULL: none) */
     const char *const *kv_dbs;               /* extra raw databases (NULL-terminated) or NULL */
-    /* All optional: */
-    int (*start)(zs_service_t *svc);         /* after the store is open; non-zero aborts */
-    void (*tick)(zs_service_t *svc);         /* about once a second */
+    /* All optional. The module's state, in place of file statics (one service object, one
+     * state; zs_service_module_state finds it): create makes it once the store is open,
+     * before any module's start (NULL aborts the start: create releases what it made);
+     * destroy releases it once every module's stop has run. create runs in the order of
+     * the modules, so a module's create may reach the state of a module listed before it;
+     * destroy runs in the reverse order. */
+    void *(*create)(zs_service_t *svc);
+    void (*destroy)(zs_service_t *svc, void *state);
+    int (*start)(zs_service_t *svc);         /* after every create; non-zero aborts */
+    void (*tick)(zs_service_t *svc);         /* about once a second (a runtime timer) */
     /* Every event of the service's topics reaches every module that has on_event. */
     void (*on_event)(zs_service_t *svc, const char *topic, json_t *body);
+    /* Called when the service is destroyed, also when the start failed before this
+     * module's start ran (its state may then be NULL). */
     void (*stop)(zs_service_t *svc);
     /* Permission rule of the generic query handler for this module's resources: may the
      * (non-admin) caller see rec? NULL: everyone sees everything. */
@@ -145,9 +155,10 @@ const char *zs_service_name(const zs_service_t *svc);
 zs_bus_t *zs_service_bus(zs_service_t *svc);
 /* This process's management node uuid. Borrowed. */
 const char *zs_service_node(zs_service_t *svc);
-/* Service-specific state. */
-void *zs_service_data(zs_service_t *svc);
-void zs_service_set_data(zs_service_t *svc, void *data);
+/* The state `module` (one of the service's modules, compared by address) made with its
+ * create, from the moment create returned until its destroy is called; NULL for a module
+ * without create or not in the service. Borrowed: the module owns it. Loop thread only. */
+void *zs_service_module_state(zs_service_t *svc, const zs_module_t *module);
 
 /* Queues an event to publish once the current batch has committed (so no event announces
  * a change that was rolled back). `body` is stolen. Loop thread only. */
@@ -164,8 +175,19 @@ void zs_service_after_commit(zs_service_t *svc, void (*fn)(zs_service_t *svc, vo
 void zs_drop_json(void *arg);
 
 /* Adds `sock` (a zsock_t or an actor) to the loop's poller: fn runs on the loop thread each
- * time it is readable and must drain it. */
-void zs_service_watch(zs_service_t *svc, void *sock, void (*fn)(zs_service_t *svc, void *sock));
+ * time it is readable and must drain it. There is no fixed bound on the number of watched
+ * sockets. Returns 0, or -1 (logged) when memory runs out. Loop thread only. */
+int zs_service_watch(zs_service_t *svc, void *sock, void (*fn)(zs_service_t *svc, void *sock));
+
+/* A timer: fn(svc) runs on the loop thread on the loop's next turn, then about every `ms`
+ * milliseconds, until the service stops (never after zs_service_run returned). Limits: the
+ * loop looks at its timers between batches, so a timer runs late by up to one batch (and
+ * by the time the timers before it took); a late timer runs once, not once per period it
+ * missed, and its next run is `ms` after this one began. Timers run in the order they were
+ * made. There is no way to cancel one: fn checks the module's state for work to skip.
+ * Any number of timers. Returns 0, or -1 when ms < 1, fn is NULL or memory runs out. Loop
+ * thread only (start or create hooks included). */
+int zs_service_every(zs_service_t *svc, int64_t ms, void (*fn)(zs_service_t *svc));
 
 /* Deferred replies (long polls). A handler that cannot answer yet calls zs_call_defer, keeps
  * the token, and returns zs_call_deferred(). The answer is sent later with

@@ -49,8 +49,12 @@ struct zs_service {
     zs_bus_t *bus, *node_bus;
     zsock_t *router, *sub, *pub;
     zpoller_t *poller;
-    struct watch { void *sock; void (*fn)(zs_service_t *, void *); } watches[32];
-    int nwatches;
+    struct watch { void *sock; void (*fn)(zs_service_t *, void *); } *watches;
+    size_t nwatches, cap_watches;
+    /* zs_service_every's timers, in the order they were made. */
+    struct timer { int64_t every, next; void (*fn)(zs_service_t *); } *timers;
+    size_t ntimers, cap_timers;
+    void **states;                /* module i's state (zs_module_t.create), or NULL */
     struct after { void (*fn)(zs_service_t *, void *); void *arg; void (*drop)(void *); } *afters;
     size_t nafters, cap_afters;
     zframe_t *current_identity;   /* of the request being handled (for deferral) */
@@ -72,9 +76,7 @@ struct zs_service {
     outgoing_t *batch_out;        /* outbox keys each reply waits for (NULL: none), */
     json_t **batch_held;          /* reused by every batch */
     zs_node_t *node;
-    void *data;
     json_t *pending_events;       /* [[topic, body], ...] published after commit */
-    int64_t ticks;                /* ticks run, for the hourly job-memory sweep */
     /* Fault injection for tests (from the configuration, read once at start). */
     int64_t commit_faults;        /* fault.commit-failures: batch commits still to fail */
     int64_t write_delay_us;       /* fault.write-delay-us: added to every write request */

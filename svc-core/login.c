@@ -24,12 +24,20 @@ typedef struct {
     int64_t last_failure, blocked_until;   /* monotonic ms */
 } strikes_t;
 
-static zactor_t *hasher;
-static atomic_bool stopping;
-static json_t *dummy;          /* no password matches it; costs what a real hash costs */
-static zhashx_t *by_name, *by_address;
-static size_t queued;
-static zlistx_t *in_flight;    /* jobs handed to the hasher, for a clean stop */
+/* The module's state (zs_service_module_state). */
+typedef struct {
+    zactor_t *hasher;
+    atomic_bool stopping;      /* read by the hasher: skip what is left */
+    json_t *dummy;             /* no password matches it; costs what a real hash costs */
+    zhashx_t *by_name, *by_address;
+    size_t queued;
+    zlistx_t *in_flight;       /* jobs handed to the hasher, for a clean stop */
+} login_t;
+
+static login_t *login_of(zs_service_t *svc)
+{
+    return zs_service_module_state(svc, &login_module);
+}
 
 static void job_free(job_t **j)
 {
@@ -124,16 +132,17 @@ static job_t *recv_job(zmsg_t *m)
     return j;
 }
 
+/* The hashing thread; arg is the state's `stopping`. */
 static void hasher_actor(zsock_t *pipe, void *arg)
 {
-    (void)arg;
+    atomic_bool *stopping = arg;
     zsock_signal(pipe, 0);
     for (zmsg_t *m; (m = zmsg_recv(pipe));) {
         job_t *j = recv_job(m);
         zmsg_destroy(&m);
         if (!j)
             break;   /* $TERM */
-        j->ok = !atomic_load(&stopping) && accounts_password_ok(j->account, j->password) && j->known;
+        j->ok = !atomic_load(stopping) && accounts_password_ok(j->account, j->password) && j->known;
         send_job(pipe, j);
     }
 }
@@ -151,17 +160,17 @@ static int open_session(zs_service_t *svc, MDB_txn *txn, void *arg)
     return out[1] ? 0 : -1;
 }
 
-static void finish(zs_service_t *svc, job_t *j)
+static void finish(zs_service_t *svc, login_t *L, job_t *j)
 {
     int64_t now = zs_mono_ms();
     if (!j->ok) {
-        strike(by_name, j->name, free_for_names(), now);
-        strike(by_address, j->address, free_for_addresses(), now);
+        strike(L->by_name, j->name, free_for_names(), now);
+        strike(L->by_address, j->address, free_for_addresses(), now);
         zs_deferred_answer(svc, &j->token, false, 0, NULL,
                            zs_error(ZS_ID_AUTH, "wrong account name or password"));
         return;
     }
-    zhashx_delete(by_name, j->name);
+    zhashx_delete(L->by_name, j->name);
     json_t *out[3] = {j->account, NULL, NULL};
     int rc = zs_service_write(svc, open_session, out);
     if (rc == 0) {
@@ -176,17 +185,18 @@ static void finish(zs_service_t *svc, job_t *j)
 /* Every verdict waiting on the pipe (the loop calls this when it is readable). */
 static void on_verdict(zs_service_t *svc, void *sock)
 {
+    login_t *L = login_of(svc);
     while (zsock_events(sock) & ZMQ_POLLIN) {
         zmsg_t *m = zmsg_recv(sock);
         job_t *j = m ? recv_job(m) : NULL;
         zmsg_destroy(&m);
         if (!j)
             return;
-        void *handle = zlistx_find(in_flight, j);
+        void *handle = zlistx_find(L->in_flight, j);
         if (handle)
-            zlistx_delete(in_flight, handle);
-        queued--;
-        finish(svc, j);
+            zlistx_delete(L->in_flight, handle);
+        L->queued--;
+        finish(svc, L, j);
         job_free(&j);
     }
 }
@@ -195,10 +205,11 @@ json_t *login_begin(zs_call_t *call, json_t *account, json_t **error)
 {
     const char *name = zs_call_str(call, "accountName");
     const char *address = json_string_value(json_object_get(call->req->caller, "clientAddress"));
+    login_t *L = login_of(call->svc);
     int64_t now = zs_mono_ms();
-    int64_t wait = wait_of(by_name, name, now);
+    int64_t wait = wait_of(L->by_name, name, now);
     const char *what = "account";
-    int64_t wait_address = wait_of(by_address, address, now);
+    int64_t wait_address = wait_of(L->by_address, address, now);
     if (wait_address > wait) {
         wait = wait_address;
         what = "client address";
@@ -209,56 +220,63 @@ json_t *login_begin(zs_call_t *call, json_t *account, json_t **error)
         return zs_call_fail(call, error, ZS_ID_AUTH, "too many failed logins for this %s; retry in %lld s",
                             what, (long long)(wait + 999) / 1000);
     }
-    if (queued >= (size_t)zs_config_int("core.login-queue", 64)) {
+    if (L->queued >= (size_t)zs_config_int("core.login-queue", 64)) {
         json_decref(account);
         return zs_call_fail(call, error, ZS_SYS_TIMEOUT, "too many logins are being checked; retry later");
     }
     job_t *j = calloc(1, sizeof *j);
     j->known = account != NULL;
-    j->account = account ? account : json_deep_copy(dummy);
+    j->account = account ? account : json_deep_copy(L->dummy);
     j->password = strdup(zs_call_str(call, "password"));
     j->name = strdup(name);
     j->address = address ? strdup(address) : NULL;
     j->token = zs_call_defer(call);
-    zlistx_add_end(in_flight, j);
-    queued++;
-    send_job(zactor_sock(hasher), j);
+    zlistx_add_end(L->in_flight, j);
+    L->queued++;
+    send_job(zactor_sock(L->hasher), j);
     return zs_call_deferred();
 }
 
-static int login_start(zs_service_t *svc)
-{
-    dummy = accounts_dummy();
-    by_name = zhashx_new();
-    by_address = zhashx_new();
-    zhashx_set_destructor(by_name, strikes_free);
-    zhashx_set_destructor(by_address, strikes_free);
-    in_flight = zlistx_new();
-    hasher = zactor_new(hasher_actor, NULL);
-    if (!dummy || !hasher)
-        return -1;
-    zs_service_watch(svc, hasher, on_verdict);
-    return 0;
-}
-
 /* Ends the hasher (it skips what is left) and answers what it had not answered. */
-static void login_stop(zs_service_t *svc)
+static void login_destroy(zs_service_t *svc, void *state)
 {
-    atomic_store(&stopping, true);
-    zactor_destroy(&hasher);
-    for (job_t *j = zlistx_first(in_flight); j; j = zlistx_next(in_flight)) {
+    login_t *L = state;
+    atomic_store(&L->stopping, true);
+    zactor_destroy(&L->hasher);
+    for (job_t *j = L->in_flight ? zlistx_first(L->in_flight) : NULL; j; j = zlistx_next(L->in_flight)) {
         zs_deferred_answer(svc, &j->token, false, 0, NULL,
                            zs_error(ZS_SYS_TIMEOUT, "the core service is stopping; retry the login"));
         job_free(&j);
     }
-    zlistx_destroy(&in_flight);
-    zhashx_destroy(&by_name);
-    zhashx_destroy(&by_address);
-    json_decref(dummy);
+    zlistx_destroy(&L->in_flight);
+    zhashx_destroy(&L->by_name);
+    zhashx_destroy(&L->by_address);
+    json_decref(L->dummy);
+    free(L);
+}
+
+static void *login_create(zs_service_t *svc)
+{
+    login_t *L = calloc(1, sizeof *L);
+    if (!L)
+        return NULL;
+    atomic_init(&L->stopping, false);
+    L->dummy = accounts_dummy();
+    L->by_name = zhashx_new();
+    L->by_address = zhashx_new();
+    zhashx_set_destructor(L->by_name, strikes_free);
+    zhashx_set_destructor(L->by_address, strikes_free);
+    L->in_flight = zlistx_new();
+    L->hasher = zactor_new(hasher_actor, &L->stopping);
+    if (!L->dummy || !L->hasher || zs_service_watch(svc, L->hasher, on_verdict) != 0) {
+        login_destroy(svc, L);
+        return NULL;
+    }
+    return L;
 }
 
 const zs_module_t login_module = {
     .name = "login",
-    .start = login_start,
-    .stop = login_stop,
+    .create = login_create,
+    .destroy = login_destroy,
 };

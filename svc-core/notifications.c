@@ -20,7 +20,7 @@
  * notification.webhook-url is set, each new notification is handed to the broker's durable
  * webhook outbox (bus-only EnqueueWebhook; body {"inventory": ...}, X-Job-UUID = the
  * notification uuid); until the broker has accepted it the record keeps a hidden
- * webhookPending flag and the tick retries. */
+ * webhookPending flag and the tick retries (5 s after the broker refused). */
 #include "clock.h"
 #include "config.h"
 #include "core.h"
@@ -35,8 +35,18 @@
 
 extern const zs_resource_t zs_res_notification;   /* common/apis_core.c */
 
-static int64_t next_sweep, next_webhook_try;   /* monotonic ms */
-static bool handing;   /* a hand-off to the broker is out on a pool thread */
+#define REFUSED_WAIT_TICKS 5   /* ticks without a hand-off after the broker refused one */
+
+/* The module's state (zs_service_module_state). */
+typedef struct {
+    bool handing;      /* a hand-off to the broker is out on a pool thread */
+    int wait_ticks;    /* ticks still to let pass before the next hand-off */
+} notes_t;
+
+static notes_t *notes_of(zs_service_t *svc)
+{
+    return zs_service_module_state(svc, &notifications_module);
+}
 
 /* ---- from events --------------------------------------------------------------------- */
 
@@ -348,9 +358,10 @@ static void webhooks_handed(zs_service_t *svc, void *arg)
 {
     handoff_t *h = arg;
     if (svc) {
-        handing = false;
+        notes_t *N = notes_of(svc);
+        N->handing = false;
         if (h->refused)
-            next_webhook_try = zs_mono_ms() + 5000;
+            N->wait_ticks = REFUSED_WAIT_TICKS;
         int rc = json_array_size(h->done) ? zs_service_write(svc, clear_pending, h->done) : 0;
         if (rc != 0)
             zs_errorf("notification webhook: cannot record the hand-off: %s", zs_store_strerror(rc));
@@ -360,12 +371,17 @@ static void webhooks_handed(zs_service_t *svc, void *arg)
     free(h);
 }
 
-/* Hands notifications with webhookPending to the broker's outbox, a few per tick, from a
- * pool thread (the loop never waits on the broker). */
+/* Once a second (the module's tick): hands notifications with webhookPending to the
+ * broker's outbox, a few at a time, from a pool thread (the loop never waits on the broker). */
 static void hand_webhooks(zs_service_t *svc)
 {
+    notes_t *N = notes_of(svc);
     const char *url = zs_config_get("notification.webhook-url", NULL);
-    if (!url || !*url || handing || zs_mono_ms() < next_webhook_try)
+    if (N->wait_ticks > 0) {
+        N->wait_ticks--;
+        return;
+    }
+    if (!url || !*url || N->handing)
         return;
     zs_store_t *store = zs_service_store(svc);
     MDB_txn *txn;
@@ -398,19 +414,32 @@ static void hand_webhooks(zs_service_t *svc)
         webhooks_handed(NULL, h);
         return;
     }
-    handing = true;
+    N->handing = true;
     zs_service_remote(svc, enqueue_webhooks, webhooks_handed, h);
 }
 
-static void notes_tick(zs_service_t *svc)
+/* Once a minute: the retention sweep. */
+static void sweep_old(zs_service_t *svc)
 {
-    if (zs_mono_ms() >= next_sweep) {
-        next_sweep = zs_mono_ms() + 60 * 1000;
-        int rc = zs_service_write(svc, sweep, NULL);
-        if (rc != 0 && rc != NOTHING)
-            zs_errorf("notification retention sweep failed: %s", zs_store_strerror(rc));
+    int rc = zs_service_write(svc, sweep, NULL);
+    if (rc != 0 && rc != NOTHING)
+        zs_errorf("notification retention sweep failed: %s", zs_store_strerror(rc));
+}
+
+static void *notes_create(zs_service_t *svc)
+{
+    notes_t *N = calloc(1, sizeof *N);
+    if (N && zs_service_every(svc, 60 * 1000, sweep_old) != 0) {
+        free(N);
+        return NULL;
     }
-    hand_webhooks(svc);
+    return N;
+}
+
+static void notes_destroy(zs_service_t *svc, void *state)
+{
+    (void)svc;
+    free(state);
 }
 
 static const zs_resource_t *const resources[] = {&zs_res_notification, NULL};
@@ -428,7 +457,9 @@ const zs_module_t notifications_module = {
     .resources = resources,
     .handlers = handlers,
     .topics = topics,
-    .tick = notes_tick,
+    .create = notes_create,
+    .destroy = notes_destroy,
+    .tick = hand_webhooks,
     .on_event = notes_event,
     .visible = notes_visible,
 };

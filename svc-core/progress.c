@@ -46,7 +46,10 @@ static const zs_resource_t progress_res = {
     .name = "TaskProgress", .collection = PROGRESS, .service = "core", .fields = progress_fields,
 };
 
-static int64_t next_seq;
+/* The module's state (zs_service_module_state). */
+typedef struct {
+    int64_t next_seq;   /* orders the entries reported in one ms; grows across restarts too */
+} progress_t;
 
 static int64_t max_age_ms(void)
 {
@@ -146,7 +149,8 @@ static json_t *progress_report(zs_call_t *call, json_t **error)
     if (!json_object_get(rec, "type"))
         json_object_set_new(rec, "type", json_string("Task"));
     json_object_set_new(rec, "time", json_integer(now));
-    json_object_set_new(rec, "seq", json_integer(next_seq++));
+    progress_t *P = zs_service_module_state(call->svc, &progress_module);
+    json_object_set_new(rec, "seq", json_integer(P->next_seq++));
     int rc = zs_store_put(store, call->txn, PROGRESS, uuid, rec);
     json_decref(rec);
     return rc == 0 ? json_pack("{s:s}", "taskUuid", uuid) : zs_call_store_fail(call, error, rc);
@@ -312,18 +316,16 @@ static int sweep(zs_service_t *svc, MDB_txn *txn, void *arg)
     return rc;
 }
 
-static sweep_t sweeper;
-
 static void progress_tick(zs_service_t *svc)
 {
-    sweeper.deleted = 0;
+    sweep_t sweeper = {0, 0};
     zs_service_write(svc, sweep, &sweeper);
 }
 
 /* CleanupExpired (bus only; the APICleanupExpiredMsg long job asks every service). */
 static json_t *progress_cleanup(zs_call_t *call, json_t **error)
 {
-    sweeper.deleted = 0;
+    sweep_t sweeper = {0, 0};
     do {
         int rc = sweep(call->svc, call->txn, &sweeper);
         if (rc != 0)
@@ -332,11 +334,19 @@ static json_t *progress_cleanup(zs_call_t *call, json_t **error)
     return json_pack("{s:i}", "taskProgressesDeleted", sweeper.deleted);
 }
 
-static int progress_start(zs_service_t *svc)
+static void *progress_create(zs_service_t *svc)
 {
     (void)svc;
-    next_seq = zs_now_ms() * 1000;   /* grows across restarts too */
-    return 0;
+    progress_t *P = malloc(sizeof *P);
+    if (P)
+        P->next_seq = zs_now_ms() * 1000;
+    return P;
+}
+
+static void progress_destroy(zs_service_t *svc, void *state)
+{
+    (void)svc;
+    free(state);
 }
 
 static const zs_resource_t *const resources[] = {&progress_res, NULL};
@@ -353,6 +363,7 @@ const zs_module_t progress_module = {
     .name = "progress",
     .resources = resources,
     .handlers = handlers,
-    .start = progress_start,
+    .create = progress_create,
+    .destroy = progress_destroy,
     .tick = progress_tick,
 };

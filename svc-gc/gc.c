@@ -107,7 +107,7 @@ static json_t *trigger(zs_call_t *call, json_t **error)
         json_decref(rec);
         return out;
     }
-    if (sched_in_flight(uuid)) {   /* it is running right now */
+    if (sched_in_flight(call->svc, uuid)) {   /* it is running right now */
         json_decref(rec);
         return json_object();
     }
@@ -163,13 +163,7 @@ static json_t *expire(zs_call_t *call, json_t **error)
     return json_pack("{s:i}", "deleted", (int)n);
 }
 
-static void gc_event(zs_service_t *svc, const char *topic, json_t *body)
-{
-    sched_event(svc, topic, body);
-}
-
 static const zs_resource_t *const resources[] = {&zs_res_gc_job, NULL};
-static const char *const topics[] = {"node.", NULL};
 
 static const zs_handler_t handlers[] = {
     {"SubmitGCJob", submit},
@@ -183,13 +177,8 @@ static const zs_module_t gc_module = {
     .name = "gc",
     .resources = resources,
     .handlers = handlers,
-    .topics = topics,
-    .start = sched_start,
-    .tick = sched_tick,
-    .on_event = gc_event,
-    .stop = sched_stop,
 };
-static const zs_module_t *const modules[] = {&gc_module, NULL};
+static const zs_module_t *const modules[] = {&gc_module, &sched_module, NULL};
 
 const zs_service_def_t zs_gc_service = {
     .name = "gc",

@@ -1,5 +1,6 @@
 /* schedule.c — see schedule.h. */
 #include "schedule.h"
+#include "backoff.h"
 #include "clock.h"
 #include "config.h"
 #include "error.h"
@@ -8,15 +9,25 @@
 #include "uuid.h"
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAX_IN_FLIGHT 256
 #define MAX_SCAN 10000
 #define NOTHING (-1)   /* a zs_service_write function's "nothing changed": abort, no fsync */
 
-static zactor_t *runner;
-static zhashx_t *in_flight;   /* job uuid -> (void *)1 */
-static int64_t next_adopt;    /* monotonic ms */
+#define ADOPT_RETRY_MS 2000   /* after the core could not list the live gc nodes */
+
+/* The module's state (zs_service_module_state). */
+typedef struct {
+    zactor_t *runner;
+    zhashx_t *in_flight;      /* job uuid -> (void *)1 */
+    bool asking;              /* the live gc nodes are being asked for (a pool thread) */
+    bool ask_failed;          /* the last ask got no answer: ask again in ADOPT_RETRY_MS */
+} sched_t;
+
+static sched_t *sched_of(zs_service_t *svc)
+{
+    return zs_service_module_state(svc, &sched_module);
+}
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
@@ -35,9 +46,10 @@ int sched_runner_class(const char *runner_class, char service[32], char api[64])
     return 0;
 }
 
-bool sched_in_flight(const char *uuid)
+bool sched_in_flight(zs_service_t *svc, const char *uuid)
 {
-    return in_flight && zhashx_lookup(in_flight, uuid) != NULL;
+    sched_t *S = sched_of(svc);
+    return S && zhashx_lookup(S->in_flight, uuid) != NULL;
 }
 
 static int64_t attempt_timeout_ms(void)
@@ -56,14 +68,11 @@ int64_t sched_interval_ms(const json_t *rec)
     return (own > 0 ? own : zs_config_int("gc.interval", 60)) * 1000;
 }
 
+/* interval × 2^(failures-1), capped at gc.max-interval (never below the interval), ±10 %. */
 static int64_t backoff_ms(const json_t *rec, int failures)
 {
-    int64_t base = sched_interval_ms(rec);
-    int64_t cap = zs_config_int("gc.max-interval", 3600) * 1000;
-    int64_t d = base << (failures - 1 < 20 ? (failures > 0 ? failures - 1 : 0) : 20);
-    if (d > cap)
-        d = cap > base ? cap : base;
-    return d - d / 10 + (d / 5 > 0 ? random() % (d / 5 + 1) : 0);
+    return zs_backoff_ms(sched_interval_ms(rec), zs_config_int("gc.max-interval", 3600) * 1000,
+                         failures, 90, 110);
 }
 
 static const char *str(const json_t *rec, const char *key)
@@ -73,7 +82,7 @@ static const char *str(const json_t *rec, const char *key)
 }
 
 /* Hands one job to the runner (no write). */
-static void dispatch(const json_t *rec)
+static void dispatch(sched_t *S, const json_t *rec)
 {
     char service[32], api[64];
     const char *uuid = str(rec, "uuid");
@@ -82,16 +91,15 @@ static void dispatch(const json_t *rec)
         return;
     }
     json_t *context = json_loads(str(rec, "context"), 0, NULL);
-    if (runner_send(runner, uuid, service, api, context, attempt_timeout_ms()) == 0)
-        zhashx_insert(in_flight, uuid, (void *)1);
+    if (runner_send(S->runner, uuid, service, api, context, attempt_timeout_ms()) == 0)
+        zhashx_insert(S->in_flight, uuid, (void *)1);
     json_decref(context);
 }
 
 static void run_after_commit(zs_service_t *svc, void *arg)
 {
-    (void)svc;
     json_t *rec = arg;
-    dispatch(rec);
+    dispatch(sched_of(svc), rec);
     json_decref(rec);
 }
 
@@ -157,19 +165,25 @@ static int mark_processing(zs_service_t *svc, MDB_txn *txn, void *arg)
     return 0;
 }
 
+typedef struct {
+    const sched_t *S;
+    json_t *uuids;
+} collecting_t;
+
 static int collect_due(void *arg, const char *uuid)
 {
-    json_t *a = arg;
-    if (json_array_size(a) + zhashx_size(in_flight) >= MAX_IN_FLIGHT)
+    collecting_t *c = arg;
+    if (json_array_size(c->uuids) + zhashx_size(c->S->in_flight) >= MAX_IN_FLIGHT)
         return 1;
-    if (!zhashx_lookup(in_flight, uuid))
-        json_array_append_new(a, json_string(uuid));
+    if (!zhashx_lookup(c->S->in_flight, uuid))
+        json_array_append_new(c->uuids, json_string(uuid));
     return 0;
 }
 
 static void run_due(zs_service_t *svc)
 {
-    if (zhashx_size(in_flight) >= MAX_IN_FLIGHT)
+    sched_t *S = sched_of(svc);
+    if (zhashx_size(S->in_flight) >= MAX_IN_FLIGHT)
         return;
     zs_store_t *store = zs_service_store(svc);
     MDB_txn *txn;
@@ -180,14 +194,15 @@ static void run_due(zs_service_t *svc)
     int hlen = zs_store_index_key(ZS_FT_TIME, now, hi, sizeof hi);
     json_decref(now);
     due_t d = {json_array(), json_array()};
+    collecting_t c = {S, d.uuids};
     zs_store_index_walk(store, txn, GC_JOBS, "nextRunDate", NULL, 0, false, hi, (size_t)hlen, true,
-                        NULL, 0, collect_due, d.uuids);
+                        NULL, 0, collect_due, &c);
     mdb_txn_abort(txn);
     if (json_array_size(d.uuids) && zs_service_write(svc, mark_processing, &d) == 0) {
         size_t i;
         json_t *rec;
         json_array_foreach(d.ready, i, rec)
-            dispatch(rec);
+            dispatch(S, rec);
     }
     json_decref(d.uuids);
     json_decref(d.ready);
@@ -248,11 +263,12 @@ static int record_outcome(zs_service_t *svc, MDB_txn *txn, void *arg)
 static void on_runner(zs_service_t *svc, void *sock)
 {
     (void)sock;
+    sched_t *S = sched_of(svc);
     json_t *o;
-    while ((o = runner_recv(runner))) {
+    while ((o = runner_recv(S->runner))) {
         const char *uuid = json_string_value(json_object_get(o, "uuid"));
         if (uuid) {
-            zhashx_delete(in_flight, uuid);
+            zhashx_delete(S->in_flight, uuid);
             int rc = zs_service_write(svc, record_outcome, o);
             if (rc != 0)
                 zs_errorf("recording the outcome of gc job %s failed: %s", uuid, zs_store_strerror(rc));
@@ -322,7 +338,6 @@ static int adopt_in(zs_service_t *svc, MDB_txn *txn, void *arg)
 static void adopt(zs_service_t *svc, const char *dead, const json_t *live)
 {
     adopt_t a = {dead, live, 0};
-    next_adopt = zs_mono_ms() + zs_config_int("gc.adopt-interval", 30) * 1000;
     int rc = zs_service_write(svc, adopt_in, &a);
     if (rc != 0 && rc != NOTHING)
         zs_errorf("gc: adopting orphaned jobs failed: %s", zs_store_strerror(rc));
@@ -346,14 +361,40 @@ static void live_nodes_known(zs_service_t *svc, void *arg)
 {
     json_t *answer = json_array_get(arg, 0);
     const json_t *live = json_object_get(answer, "values");
-    if (svc && json_is_array(live)) {
+    sched_t *S = svc ? sched_of(svc) : NULL;   /* NULL: the service is stopping */
+    if (S) {
+        S->asking = false;
+        S->ask_failed = !json_is_array(live);
+    }
+    if (S && json_is_array(live)) {
         adopt(svc, NULL, live);
-    } else if (svc) {
+    } else if (S) {
         zs_debug("gc: cannot list the live gc nodes yet: %s",
                  json_string_value(json_object_get(json_object_get(answer, "error"), "details")));
-        next_adopt = zs_mono_ms() + 2000;
     }
     json_decref(arg);
+}
+
+static void ask_for_orphans(zs_service_t *svc, sched_t *S)
+{
+    if (S->asking)
+        return;   /* until the answer comes back */
+    S->asking = true;
+    zs_service_remote(svc, ask_live_nodes, live_nodes_known, json_array());
+}
+
+/* At start and every gc.adopt-interval seconds. */
+static void adopt_round(zs_service_t *svc)
+{
+    ask_for_orphans(svc, sched_of(svc));
+}
+
+/* Every ADOPT_RETRY_MS: again soon when the core did not answer. */
+static void adopt_retry(zs_service_t *svc)
+{
+    sched_t *S = sched_of(svc);
+    if (S->ask_failed)
+        ask_for_orphans(svc, S);
 }
 
 /* ---- EventBased triggers ------------------------------------------------------------- */
@@ -402,7 +443,7 @@ static int fire_in(zs_service_t *svc, MDB_txn *txn, void *arg)
     return rc != 0 ? rc : f->fired ? 0 : NOTHING;
 }
 
-void sched_event(zs_service_t *svc, const char *topic, json_t *body)
+static void sched_event(zs_service_t *svc, const char *topic, json_t *body)
 {
     const char *role = str(body, "role"), *uuid = str(body, "uuid");
     if ((strcmp(topic, "node.dead") == 0 || strcmp(topic, "node.left") == 0) &&
@@ -444,33 +485,53 @@ static int ensure_sweep(zs_service_t *svc, MDB_txn *txn, void *arg)
 
 /* ---- lifecycle ----------------------------------------------------------------------- */
 
-int sched_start(zs_service_t *svc)
-{
-    srandom((unsigned)(getpid() ^ zs_now_ms()));
-    in_flight = zhashx_new();
-    runner = runner_new();
-    if (!in_flight || !runner)
-        return -1;
-    zs_service_watch(svc, runner, on_runner);
-    int rc = zs_service_write(svc, ensure_sweep, NULL);
-    if (rc != 0)
-        zs_errorf("gc: cannot register the sweep of Done jobs: %s", zs_store_strerror(rc));
-    next_adopt = zs_mono_ms();   /* first tick: adopt what the previous instance left */
-    return rc == 0 ? 0 : -1;
-}
-
-void sched_stop(zs_service_t *svc)
+static void sched_destroy(zs_service_t *svc, void *state)
 {
     (void)svc;
-    zactor_destroy(&runner);
-    zhashx_destroy(&in_flight);
+    sched_t *S = state;
+    zactor_destroy(&S->runner);
+    zhashx_destroy(&S->in_flight);
+    free(S);
 }
 
-void sched_tick(zs_service_t *svc)
+/* The runner, its outcomes watched, the CycleBased sweep of Done jobs registered; what the
+ * previous instance left is adopted on the loop's first turn (adopt_round). */
+static void *sched_create(zs_service_t *svc)
 {
-    if (zs_mono_ms() >= next_adopt) {
-        next_adopt = INT64_MAX;   /* until the answer comes back */
-        zs_service_remote(svc, ask_live_nodes, live_nodes_known, json_array());
+    sched_t *S = calloc(1, sizeof *S);
+    if (!S)
+        return NULL;
+    S->in_flight = zhashx_new();
+    S->runner = runner_new();
+    int64_t adopt_every = zs_config_int("gc.adopt-interval", 30) * 1000;
+    int rc = -1;
+    if (S->in_flight && S->runner && zs_service_watch(svc, S->runner, on_runner) == 0 &&
+        zs_service_every(svc, adopt_every < 1000 ? 1000 : adopt_every, adopt_round) == 0 &&
+        zs_service_every(svc, ADOPT_RETRY_MS, adopt_retry) == 0) {
+        rc = zs_service_write(svc, ensure_sweep, NULL);
+        if (rc != 0)
+            zs_errorf("gc: cannot register the sweep of Done jobs: %s", zs_store_strerror(rc));
     }
+    if (rc != 0) {
+        sched_destroy(svc, S);
+        return NULL;
+    }
+    return S;
+}
+
+/* Once a second: what is due runs. */
+static void sched_tick(zs_service_t *svc)
+{
     run_due(svc);
 }
+
+static const char *const topics[] = {"node.", NULL};
+
+const zs_module_t sched_module = {
+    .name = "gc-schedule",
+    .topics = topics,
+    .create = sched_create,
+    .destroy = sched_destroy,
+    .tick = sched_tick,
+    .on_event = sched_event,
+};

@@ -26,17 +26,15 @@
 #define GC_JOBS "gcjobs"
 #define GC_SWEEP_JOB "expire-done-gc-jobs"
 
-/* Starts the runner, watches its outcomes, registers the CycleBased sweep of Done jobs.
- * 0 or -1. */
-int sched_start(zs_service_t *svc);
-void sched_stop(zs_service_t *svc);
-/* Runs what is due, adopts orphans when it is time. Once a second. */
-void sched_tick(zs_service_t *svc);
-/* Node events: adoption and EventBased triggers. */
-void sched_event(zs_service_t *svc, const char *topic, json_t *body);
+/* The schedule, a module of svc-gc listed after the one that owns the GC jobs: its create
+ * starts the runner, watches its outcomes and registers the CycleBased sweep of Done jobs;
+ * its tick (once a second) runs what is due; it receives the node events (adoption and
+ * EventBased triggers); orphans are also looked for at start and every gc.adopt-interval
+ * seconds (again 2 s after the core could not list the live gc nodes). */
+extern const zs_module_t sched_module;
 
 /* True when an attempt of job `uuid` is running in this process. */
-bool sched_in_flight(const char *uuid);
+bool sched_in_flight(zs_service_t *svc, const char *uuid);
 /* Epoch ms until which a job handed to the runner now stays Processing. */
 int64_t sched_lease_until(void);
 /* The job's interval in ms. */

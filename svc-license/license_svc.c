@@ -20,7 +20,7 @@ void lic_rescan(lic_t *l)
         zs_warn("cannot read the license directory %s: %s", l->dir, strerror(errno));
 }
 
-/* ---- start, tick, stop --------------------------------------------------------------- */
+/* ---- create, tick, destroy --------------------------------------------------------------- */
 
 static int ensure_installation(zs_service_t *svc, MDB_txn *txn, void *arg)
 {
@@ -63,20 +63,24 @@ static void on_usage(zs_service_t *svc, void *sock)
     }
 }
 
-static int license_start(zs_service_t *svc)
+static void license_destroy(zs_service_t *svc, void *state);
+static void poll_usage(zs_service_t *svc);
+
+static void *license_create(zs_service_t *svc)
 {
     lic_t *l = calloc(1, sizeof *l);
     if (!l)
-        return -1;
-    zs_service_set_data(svc, l);
+        return NULL;
     const char *dir = zs_config_get("license.dir", NULL);
     if (dir)
         snprintf(l->dir, sizeof l->dir, "%s", dir);
     else
         snprintf(l->dir, sizeof l->dir, "%s/license", zs_config_data_dir());
     l->trusted = zs_config_get("license.trusted-keys", "");
-    if (zs_service_write(svc, ensure_installation, l->installation) != 0)
-        return -1;
+    if (zs_service_write(svc, ensure_installation, l->installation) != 0) {
+        license_destroy(svc, l);
+        return NULL;
+    }
     char thumb[33] = "";
     char first[128];
     snprintf(first, sizeof first, "%s", l->trusted);
@@ -96,12 +100,14 @@ static int license_start(zs_service_t *svc)
     lic_rescan(l);
     l->usage_bus = zs_bus_new();
     l->usage_sock = l->usage_bus ? zs_bus_socket(l->usage_bus, "core") : NULL;
-    if (!l->request || !l->usage_sock)
-        return -1;
-    zs_service_watch(svc, l->usage_sock, on_usage);
+    if (!l->request || !l->usage_sock || zs_service_watch(svc, l->usage_sock, on_usage) != 0 ||
+        zs_service_every(svc, zs_config_int("license.usage-poll-ms", 2000), poll_usage) != 0) {
+        license_destroy(svc, l);
+        return NULL;
+    }
     zs_info("installation %s; %s license in force", l->installation,
             l->st.primary ? json_string_value(json_object_get(l->st.primary, "licenseType")) : "Community");
-    return 0;
+    return l;
 }
 
 typedef struct {
@@ -158,44 +164,44 @@ static void license_tick(zs_service_t *svc)
     json_t *a;
     json_array_foreach(l->st.addons, i, a)
         notify(svc, a, now);
-    if (zs_mono_ms() >= l->next_poll) {
-        l->next_poll = zs_mono_ms() + zs_config_int("license.usage-poll-ms", 2000);
-        zs_msg_t q = {.kind = 'Q', .deadline = now + 5000};
-        snprintf(q.api, sizeof q.api, "HostUsage");
-        zs_uuid_new(q.id);
-        q.body = json_object();
-        zs_bus_send(l->usage_bus, "core", &q);   /* no core yet: the next poll tries again */
-        zs_msg_clear(&q);
-    }
 }
 
-static void license_stop(zs_service_t *svc)
+/* Every license.usage-poll-ms: asks the core for the host usage (the answer: on_usage). */
+static void poll_usage(zs_service_t *svc)
 {
-    lic_t *l = lic(svc);
-    if (!l)
-        return;
+    zs_msg_t q = {.kind = 'Q', .deadline = zs_now_ms() + 5000};
+    snprintf(q.api, sizeof q.api, "HostUsage");
+    zs_uuid_new(q.id);
+    q.body = json_object();
+    zs_bus_send(lic(svc)->usage_bus, "core", &q);   /* no core yet: the next poll tries again */
+    zs_msg_clear(&q);
+}
+
+static void license_destroy(zs_service_t *svc, void *state)
+{
+    (void)svc;
+    lic_t *l = state;
     installed_clear(&l->st);
     json_decref(l->noted);
     free(l->request);
     zs_bus_destroy(&l->usage_bus);
     free(l);
-    zs_service_set_data(svc, NULL);
 }
 
 static const zs_resource_t *const resources[] = {&zs_res_license_record, NULL};
 static const char *const kv_dbs[] = {META_DB, EVENTS_DB, NULL};
 
-static const zs_module_t license_module = {
+const zs_module_t license_state_module = {
     .name = "license",
     .resources = resources,
     .kv_dbs = kv_dbs,
-    .start = license_start,
+    .create = license_create,
+    .destroy = license_destroy,
     .tick = license_tick,
-    .stop = license_stop,
 };
-/* The state module first: its start makes what the others' handlers use. */
+/* The state module first: its create makes what the others' handlers use. */
 static const zs_module_t *const modules[] = {
-    &license_module,
+    &license_state_module,
     &license_inventory_module,
     &license_admission_module,
     NULL,

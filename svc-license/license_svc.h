@@ -33,10 +33,11 @@
 extern const zs_resource_t zs_res_license_record;
 
 extern const zs_service_def_t zs_license_service;           /* license_svc.c */
+extern const zs_module_t license_state_module;               /* license_svc.c */
 extern const zs_module_t license_inventory_module;           /* inventory.c */
 extern const zs_module_t license_admission_module;           /* admission.c */
 
-/* The service's state (zs_service_data), made by the license module's start. */
+/* The service's state: license_state_module's (its create makes it). */
 typedef struct {
     char dir[1024];
     const char *trusted;       /* config, borrowed */
@@ -46,13 +47,13 @@ typedef struct {
     json_t *noted;             /* event keys already published ("<uuid>:expired" -> true) */
     zs_bus_t *usage_bus;       /* non-blocking HostUsage polls of the core */
     zsock_t *usage_sock;
-    int64_t hosts, cpus, next_poll;
+    int64_t hosts, cpus;
     bool usage_known;
 } lic_t;
 
 static inline lic_t *lic(zs_service_t *svc)
 {
-    return zs_service_data(svc);
+    return zs_service_module_state(svc, &license_state_module);
 }
 
 /* license_svc.c: reads the license directory again into l->st (a warning when it cannot). */

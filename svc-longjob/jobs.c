@@ -350,13 +350,7 @@ static bool visible(zs_call_t *call, const json_t *rec)
     return owner && strcmp(owner, zs_msg_account(call->req)) == 0;
 }
 
-static int start(zs_service_t *svc)
-{
-    return runner_start(svc);
-}
-
 static const zs_resource_t *const resources[] = {&zs_res_longjob, NULL};
-static const char *const topics[] = {"node.dead", "node.left", NULL};
 
 static const zs_handler_t handlers[] = {
     {"SubmitLongJob", submit},
@@ -375,10 +369,5 @@ const zs_module_t longjob_module = {
     .name = "longjob",
     .resources = resources,
     .handlers = handlers,
-    .topics = topics,
-    .start = start,
-    .tick = runner_tick,
-    .on_event = runner_event,
-    .stop = runner_stop,
     .visible = visible,
 };

@@ -3,7 +3,7 @@
 #include "cleanup.h"
 #include "longjob.h"
 
-static const zs_module_t *const modules[] = {&longjob_module, &zs_cleanup_module, NULL};
+static const zs_module_t *const modules[] = {&longjob_module, &runner_module, &zs_cleanup_module, NULL};
 
 const zs_service_def_t zs_longjob_service = {
     .name = "longjob",

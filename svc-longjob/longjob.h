@@ -50,10 +50,10 @@ char *job_failure_text(const char *message, const json_t *error);
 
 /* ---- runner.c (loop thread) ---------------------------------------------------------- */
 
-int runner_start(zs_service_t *svc);
-void runner_tick(zs_service_t *svc);
-void runner_event(zs_service_t *svc, const char *topic, json_t *body);
-void runner_stop(zs_service_t *svc);
+/* The runner, a module of its own listed after longjob_module: its create takes this
+ * node's lock and the workers' outcome socket, its tick (once a second) adopts, schedules
+ * and gives workers, it receives "node.dead" / "node.left". */
+extern const zs_module_t runner_module;
 /* Makes rec Running on this node now (new run id, backup target...) when fewer than
  * longjob.concurrency jobs of this node are Running in txn; returns true when it did. The
  * worker starts once the transaction has committed. */

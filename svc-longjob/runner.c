@@ -32,7 +32,8 @@
 /* A service remembers executed job ids 24 h (common/service_jobs.c); resume only well inside that. */
 #define RESUME_WINDOW_MS (23LL * 3600 * 1000)
 
-static struct {
+/* The module's state (zs_service_module_state). */
+typedef struct {
     worker_t *workers[MAX_WORKERS];
     int n;
     zsock_t *done;                 /* PULL: workers' outcomes */
@@ -40,11 +41,18 @@ static struct {
     char lock_dir[1024];
     int lock_fd;
     json_t *dead_nodes;            /* uuid -> true, from events and svc-core's answers */
-    int64_t next_remote_check;     /* monotonic ms */
     bool asking;                   /* a question to svc-core about owners is out */
+    bool may_ask;                  /* the owners_every timer allows the next question */
     char last_default[32];         /* default backup names handed out this second */
     int same_second;
-} R = {.lock_fd = -1};
+} runner_t;
+
+#define OWNERS_EVERY_MS 10000      /* svc-core is asked about owners at most this often */
+
+static runner_t *runner_of(zs_service_t *svc)
+{
+    return zs_service_module_state(svc, &runner_module);
+}
 
 static int concurrency(void)
 {
@@ -63,19 +71,19 @@ static bool mine(zs_service_t *svc, const json_t *rec)
     return owner && strcmp(owner, zs_service_node(svc)) == 0;
 }
 
-static worker_t *worker_of(const char *uuid)
+static worker_t *worker_of(runner_t *R, const char *uuid)
 {
-    for (int i = 0; i < R.n; i++)
-        if (strcmp(R.workers[i]->uuid, uuid) == 0)
-            return R.workers[i];
+    for (int i = 0; i < R->n; i++)
+        if (strcmp(R->workers[i]->uuid, uuid) == 0)
+            return R->workers[i];
     return NULL;
 }
 
-static void forget_worker(worker_t *w)
+static void forget_worker(runner_t *R, worker_t *w)
 {
-    for (int i = 0; i < R.n; i++)
-        if (R.workers[i] == w) {
-            R.workers[i] = R.workers[--R.n];
+    for (int i = 0; i < R->n; i++)
+        if (R->workers[i] == w) {
+            R->workers[i] = R->workers[--R->n];
             break;
         }
     pthread_join(w->thread, NULL);
@@ -94,37 +102,37 @@ static json_t *jobs_in(zs_service_t *svc, MDB_txn *txn, const char *state)
 /* ---- starting ------------------------------------------------------------------------ */
 
 /* <data dir>/backups/<yyyyMMdd-HHmmss>, with -2, -3... when that name is taken. */
-static void default_target(char *out, size_t size)
+static void default_target(runner_t *R, char *out, size_t size)
 {
     char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    if (strcmp(stamp, R.last_default) == 0)
-        R.same_second++;
+    if (strcmp(stamp, R->last_default) == 0)
+        R->same_second++;
     else
-        R.same_second = 1;
-    snprintf(R.last_default, sizeof R.last_default, "%s", stamp);
-    for (int n = R.same_second;; n++) {
+        R->same_second = 1;
+    snprintf(R->last_default, sizeof R->last_default, "%s", stamp);
+    for (int n = R->same_second;; n++) {
         if (n == 1)
             snprintf(out, size, "%s/backups/%s", zs_config_data_dir(), stamp);
         else
             snprintf(out, size, "%s/backups/%s-%d", zs_config_data_dir(), stamp, n);
         struct stat st;
         if (stat(out, &st) != 0) {
-            R.same_second = n;
+            R->same_second = n;
             return;
         }
     }
 }
 
-static void spawn(const json_t *rec)
+static void spawn(runner_t *R, const json_t *rec)
 {
     const char *uuid = str(rec, "uuid");
-    if (worker_of(uuid))
+    if (worker_of(R, uuid))
         return;
-    if (R.n == MAX_WORKERS) {
+    if (R->n == MAX_WORKERS) {
         zs_log(ZS_WARN, uuid, "no room for another worker; the job starts at a later tick");
         return;
     }
@@ -134,7 +142,7 @@ static void spawn(const json_t *rec)
     snprintf(w->api_id, sizeof w->api_id, "%s", str(rec, "apiId"));
     snprintf(w->job_name, sizeof w->job_name, "%s", str(rec, "jobName"));
     snprintf(w->target, sizeof w->target, "%s", str(rec, "target") ? str(rec, "target") : "");
-    snprintf(w->done_endpoint, sizeof w->done_endpoint, "%s", R.endpoint);
+    snprintf(w->done_endpoint, sizeof w->done_endpoint, "%s", R->endpoint);
     int kind = job_kind(w->job_name, &w->api);
     w->kind = kind < 0 ? JOB_API : (job_kind_t)kind;   /* an unknown API fails in the worker */
     const char *why = NULL;
@@ -148,19 +156,20 @@ static void spawn(const json_t *rec)
         worker_free(&w);
         return;
     }
-    R.workers[R.n++] = w;
+    R->workers[R->n++] = w;
     zs_log(ZS_INFO, uuid, "longjob %s running (run %s)", w->job_name, w->run_id);
 }
 
 static void spawn_after_commit(zs_service_t *svc, void *arg)
 {
+    runner_t *R = runner_of(svc);
     char *uuid = arg;
     MDB_txn *txn;
     if (zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
         json_t *rec = zs_store_get(zs_service_store(svc), txn, LONGJOBS, uuid);
         mdb_txn_abort(txn);
         if (rec && mine(svc, rec) && strcmp(str(rec, "state"), "Running") == 0)
-            spawn(rec);
+            spawn(R, rec);
         json_decref(rec);
     }
     free(uuid);
@@ -196,6 +205,7 @@ static int running_here(zs_service_t *svc, MDB_txn *txn)
 
 static void begin_run(zs_service_t *svc, json_t *rec, bool new_run)
 {
+    runner_t *R = runner_of(svc);
     int64_t now = zs_now_ms();
     if (new_run) {
         char run[ZS_UUID_LEN + 1];
@@ -210,7 +220,7 @@ static void begin_run(zs_service_t *svc, json_t *rec, bool new_run)
             if (path)
                 snprintf(target, sizeof target, "%s", path);
             else
-                default_target(target, sizeof target);
+                default_target(R, target, sizeof target);
             json_object_set_new(rec, "target", json_string(target));
             json_decref(params);
         }
@@ -236,8 +246,8 @@ void runner_resume(zs_service_t *svc, json_t *rec)
 
 void runner_cancel(zs_service_t *svc, const char *uuid)
 {
-    (void)svc;
-    worker_t *w = worker_of(uuid);
+    runner_t *R = runner_of(svc);
+    worker_t *w = worker_of(R, uuid);
     if (w)   /* the state (Canceling) is written in this batch; a restart reads it from there */
         atomic_store(&w->cancel, true);
 }
@@ -314,6 +324,7 @@ static int apply_outcome(zs_service_t *svc, MDB_txn *txn, void *arg)
 
 static void on_done(zs_service_t *svc, void *sock)
 {
+    runner_t *R = runner_of(svc);
     while (zsock_events(sock) & ZMQ_POLLIN) {
         char *text = zstr_recv(sock);
         json_t *msg = text ? json_loads(text, 0, NULL) : NULL;
@@ -323,9 +334,9 @@ static void on_done(zs_service_t *svc, void *sock)
             json_decref(msg);
             continue;
         }
-        worker_t *w = worker_of(uuid);
+        worker_t *w = worker_of(R, uuid);
         if (w && strcmp(w->run_id, str(msg, "runId")) == 0)
-            forget_worker(w);
+            forget_worker(R, w);
         int rc = zs_service_write(svc, apply_outcome, msg);
         if (rc != 0)   /* the job stays Running here; the next tick gives it a new worker */
             zs_log(ZS_ERROR, uuid, "storing the outcome failed: %s", zs_store_strerror(rc));
@@ -392,7 +403,8 @@ static int adopt(zs_service_t *svc, MDB_txn *txn, void *arg)
 /* Lock files we can lock belong to dead processes of this host. */
 static void adopt_local_dead(zs_service_t *svc)
 {
-    DIR *d = opendir(R.lock_dir);
+    runner_t *R = runner_of(svc);
+    DIR *d = opendir(R->lock_dir);
     if (!d)
         return;
     char mine_name[64];
@@ -404,7 +416,7 @@ static void adopt_local_dead(zs_service_t *svc)
             strcmp(e->d_name, mine_name) == 0)
             continue;
         char path[1400], owner[ZS_UUID_LEN + 1];
-        snprintf(path, sizeof path, "%s/%s", R.lock_dir, e->d_name);
+        snprintf(path, sizeof path, "%s/%s", R->lock_dir, e->d_name);
         snprintf(owner, sizeof owner, "%.32s", e->d_name);
         int fd = open(path, O_RDWR | O_CLOEXEC);
         if (fd < 0)
@@ -416,10 +428,10 @@ static void adopt_local_dead(zs_service_t *svc)
     closedir(d);
 }
 
-static bool has_lock_file(const char *owner)
+static bool has_lock_file(runner_t *R, const char *owner)
 {
     char path[1400];
-    snprintf(path, sizeof path, "%s/%s.lock", R.lock_dir, owner);
+    snprintf(path, sizeof path, "%s/%s.lock", R->lock_dir, owner);
     return access(path, F_OK) == 0;
 }
 
@@ -444,20 +456,22 @@ static void ask_owners(zs_bus_t *bus, void *arg)
 /* On the loop: the answers join what the events said (adopted at the next tick). */
 static void owners_answered(zs_service_t *svc, void *arg)
 {
+    runner_t *R = svc ? runner_of(svc) : NULL;   /* NULL: the service is stopping */
     const char *owner;
     json_t *v;
-    if (svc) {
-        R.asking = false;
+    if (R) {
+        R->asking = false;
         json_object_foreach((json_t *)arg, owner, v)
-            if (json_is_true(v) && R.dead_nodes)
-                json_object_set_new(R.dead_nodes, owner, json_true());
+            if (json_is_true(v))
+                json_object_set_new(R->dead_nodes, owner, json_true());
     }
     json_decref(arg);
 }
 
 static void adopt_remote_dead(zs_service_t *svc)
 {
-    bool may_ask = !R.asking && zs_mono_ms() >= R.next_remote_check;
+    runner_t *R = runner_of(svc);
+    bool may_ask = !R->asking && R->may_ask;
     json_t *owners = json_object();
     MDB_txn *txn;
     if (zs_store_begin(zs_service_store(svc), NULL, false, &txn) == 0) {
@@ -469,7 +483,7 @@ static void adopt_remote_dead(zs_service_t *svc)
             json_array_foreach(uuids, i, u) {
                 json_t *rec = zs_store_get(zs_service_store(svc), txn, LONGJOBS, json_string_value(u));
                 const char *o = str(rec, "managementNodeUuid");
-                if (o && !mine(svc, rec) && !has_lock_file(o))
+                if (o && !mine(svc, rec) && !has_lock_file(R, o))
                     json_object_set_new(owners, o, json_true());
                 json_decref(rec);
             }
@@ -482,29 +496,29 @@ static void adopt_remote_dead(zs_service_t *svc)
     const char *owner;
     json_t *v;
     json_object_foreach(owners, owner, v)
-        if (json_object_get(R.dead_nodes, owner))
+        if (json_object_get(R->dead_nodes, owner))
             zs_service_write(svc, adopt, (void *)owner);
         else
             json_object_set_new(unknown, owner, json_false());
     json_decref(owners);
     if (may_ask && json_object_size(unknown)) {
-        R.next_remote_check = zs_mono_ms() + 10000;
-        R.asking = true;
+        R->may_ask = false;
+        R->asking = true;
         zs_service_remote(svc, ask_owners, owners_answered, unknown);
     } else {
         json_decref(unknown);
     }
 }
 
-void runner_event(zs_service_t *svc, const char *topic, json_t *body)
+static void runner_event(zs_service_t *svc, const char *topic, json_t *body)
 {
-    (void)svc;
+    runner_t *R = runner_of(svc);
     const char *uuid = str(body, "uuid");
     if (!uuid || !zs_uuid_valid(uuid) || (strcmp(topic, "node.dead") != 0 && strcmp(topic, "node.left") != 0))
         return;
-    if (json_object_size(R.dead_nodes) >= 1000)
-        json_object_clear(R.dead_nodes);
-    json_object_set_new(R.dead_nodes, uuid, json_true());
+    if (json_object_size(R->dead_nodes) >= 1000)
+        json_object_clear(R->dead_nodes);
+    json_object_set_new(R->dead_nodes, uuid, json_true());
 }
 
 /* ---- scheduling ---------------------------------------------------------------------- */
@@ -552,6 +566,7 @@ static int schedule(zs_service_t *svc, MDB_txn *txn, void *arg)
 /* Every Running/Canceling job of this node has a worker. */
 static void ensure_workers(zs_service_t *svc)
 {
+    runner_t *R = runner_of(svc);
     MDB_txn *txn;
     if (zs_store_begin(zs_service_store(svc), NULL, false, &txn) != 0)
         return;
@@ -559,13 +574,13 @@ static void ensure_workers(zs_service_t *svc)
     size_t i;
     json_t *rec;
     json_array_foreach(busy, i, rec)
-        if (!worker_of(str(rec, "uuid")))
-            spawn(rec);
+        if (!worker_of(R, str(rec, "uuid")))
+            spawn(R, rec);
     json_decref(busy);
     mdb_txn_abort(txn);
 }
 
-void runner_tick(zs_service_t *svc)
+static void runner_tick(zs_service_t *svc)
 {
     adopt_local_dead(svc);
     adopt_remote_dead(svc);
@@ -573,42 +588,66 @@ void runner_tick(zs_service_t *svc)
     ensure_workers(svc);
 }
 
-/* ---- start / stop -------------------------------------------------------------------- */
-
-int runner_start(zs_service_t *svc)
+/* Every OWNERS_EVERY_MS: svc-core may be asked about owners again. */
+static void owners_every(zs_service_t *svc)
 {
-    R.dead_nodes = json_object();
-    snprintf(R.endpoint, sizeof R.endpoint, "inproc://longjob-done-%d", (int)getpid());
-    R.done = zsock_new_pull(R.endpoint);   /* binds */
-    if (!R.done)
-        return -1;
-    zs_service_watch(svc, R.done, on_done);
-    snprintf(R.lock_dir, sizeof R.lock_dir, "%s/longjob/nodes", zs_config_data_dir());
-    if (mkdir(R.lock_dir, 0755) != 0 && errno != EEXIST)
-        return -1;
-    char path[1400];
-    snprintf(path, sizeof path, "%s/%s.lock", R.lock_dir, zs_service_node(svc));
-    R.lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (R.lock_fd < 0 || flock(R.lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        zs_errorf("cannot lock %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    runner_of(svc)->may_ask = true;
 }
+
+/* ---- create / destroy ---------------------------------------------------------------- */
 
 /* Workers stop where they are; their jobs stay Running on this node, and whoever runs
  * next (this service restarted, or another instance) takes them over through the lock. */
-void runner_stop(zs_service_t *svc)
+static void runner_destroy(zs_service_t *svc, void *state)
 {
     (void)svc;
-    for (int i = 0; i < R.n; i++)
-        atomic_store(&R.workers[i]->stop, true);
-    while (R.n)
-        forget_worker(R.workers[0]);
-    zsock_destroy(&R.done);
-    if (R.lock_fd >= 0)
-        close(R.lock_fd);
-    R.lock_fd = -1;
-    json_decref(R.dead_nodes);
-    R.dead_nodes = NULL;
+    runner_t *R = state;
+    for (int i = 0; i < R->n; i++)
+        atomic_store(&R->workers[i]->stop, true);
+    while (R->n)
+        forget_worker(R, R->workers[0]);
+    zsock_destroy(&R->done);
+    if (R->lock_fd >= 0)
+        close(R->lock_fd);
+    json_decref(R->dead_nodes);
+    free(R);
 }
+
+static void *runner_create(zs_service_t *svc)
+{
+    runner_t *R = calloc(1, sizeof *R);
+    if (!R)
+        return NULL;
+    R->lock_fd = -1;
+    R->may_ask = true;
+    R->dead_nodes = json_object();
+    snprintf(R->endpoint, sizeof R->endpoint, "inproc://longjob-done-%d", (int)getpid());
+    R->done = zsock_new_pull(R->endpoint);   /* binds */
+    snprintf(R->lock_dir, sizeof R->lock_dir, "%s/longjob/nodes", zs_config_data_dir());
+    if (!R->done || zs_service_watch(svc, R->done, on_done) != 0 ||
+        zs_service_every(svc, OWNERS_EVERY_MS, owners_every) != 0 ||
+        (mkdir(R->lock_dir, 0755) != 0 && errno != EEXIST)) {
+        runner_destroy(svc, R);
+        return NULL;
+    }
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s.lock", R->lock_dir, zs_service_node(svc));
+    R->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (R->lock_fd < 0 || flock(R->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        zs_errorf("cannot lock %s: %s", path, strerror(errno));
+        runner_destroy(svc, R);
+        return NULL;
+    }
+    return R;
+}
+
+static const char *const topics[] = {"node.dead", "node.left", NULL};
+
+const zs_module_t runner_module = {
+    .name = "longjob-runner",
+    .topics = topics,
+    .create = runner_create,
+    .destroy = runner_destroy,
+    .tick = runner_tick,
+    .on_event = runner_event,
+};

@@ -12,8 +12,9 @@
  * order; a duplicate or out-of-order outcome is ignored), and after the last one sets
  * executionStatus, writes the final history row and publishes "ticket.executed". The worker
  * ends each ticket with "END" uuid. Tickets still Running — after a restart, or when an
- * outcome was lost — are handed to the worker again by the loop's tick; it resumes at the
- * first call without a recorded outcome.
+ * outcome was lost — are handed to the worker again by a timer of the loop (on its first
+ * turn, then every RESUME_EVERY_MS); it resumes at the first call without a recorded
+ * outcome.
  */
 #include "clock.h"
 #include "config.h"
@@ -27,9 +28,16 @@
 #define RESUME_EVERY_MS 5000
 #define MAX_RESULT_BYTES 4096
 
-static zactor_t *worker;
-static zhashx_t *inflight;   /* uuids handed to the worker and not ENDed yet */
-static int64_t next_resume;
+/* The module's state (zs_service_module_state). */
+typedef struct {
+    zactor_t *worker;
+    zhashx_t *inflight;      /* uuids handed to the worker and not ENDed yet */
+} execution_t;
+
+static execution_t *execution_of(zs_service_t *svc)
+{
+    return zs_service_module_state(svc, &execution_module);
+}
 
 /* ---- the worker thread --------------------------------------------------------------- */
 
@@ -244,11 +252,11 @@ static void worker_main(zsock_t *pipe, void *arg)
 
 void execution_start(zs_service_t *svc, const char *ticket_uuid)
 {
-    (void)svc;
-    if (!worker || zhashx_lookup(inflight, ticket_uuid))
+    execution_t *E = execution_of(svc);
+    if (!E || zhashx_lookup(E->inflight, ticket_uuid))
         return;
-    zhashx_insert(inflight, ticket_uuid, (void *)1);
-    zstr_sendx(worker, "RUN", ticket_uuid, NULL);
+    zhashx_insert(E->inflight, ticket_uuid, (void *)1);
+    zstr_sendx(E->worker, "RUN", ticket_uuid, NULL);
 }
 
 typedef struct {
@@ -307,8 +315,8 @@ static int record(zs_service_t *svc, MDB_txn *txn, void *arg)
 
 static void on_worker(zs_service_t *svc, void *sock)
 {
-    (void)sock;
-    zmsg_t *m = zmsg_recv(worker);
+    execution_t *E = execution_of(svc);
+    zmsg_t *m = zmsg_recv(sock);
     char *cmd = m ? zmsg_popstr(m) : NULL, *uuid = m ? zmsg_popstr(m) : NULL;
     if (cmd && uuid && strcmp(cmd, "DONE") == 0) {
         char *text = zmsg_popstr(m);
@@ -319,7 +327,7 @@ static void on_worker(zs_service_t *svc, void *sock)
         json_decref(r.outcome);
         free(text);
     } else if (cmd && uuid && strcmp(cmd, "END") == 0) {
-        zhashx_delete(inflight, uuid);
+        zhashx_delete(E->inflight, uuid);
     }
     free(cmd);
     free(uuid);
@@ -343,38 +351,34 @@ static void resume(zs_service_t *svc)
     json_decref(uuids);
 }
 
-static int execution_start_module(zs_service_t *svc)
-{
-    if (sodium_init() < 0)
-        return -1;
-    inflight = zhashx_new();   /* keys copied; items are a bare marker */
-    worker = zactor_new(worker_main, zs_service_store(svc));
-    if (!worker)
-        return -1;
-    zs_service_watch(svc, worker, on_worker);
-    resume(svc);
-    next_resume = zs_mono_ms() + RESUME_EVERY_MS;
-    return 0;
-}
-
-static void execution_tick(zs_service_t *svc)
-{
-    if (zs_mono_ms() < next_resume)
-        return;
-    next_resume = zs_mono_ms() + RESUME_EVERY_MS;
-    resume(svc);
-}
-
-static void execution_stop(zs_service_t *svc)
+static void execution_destroy(zs_service_t *svc, void *state)
 {
     (void)svc;
-    zactor_destroy(&worker);
-    zhashx_destroy(&inflight);
+    execution_t *E = state;
+    zactor_destroy(&E->worker);
+    zhashx_destroy(&E->inflight);
+    free(E);
+}
+
+static void *execution_create(zs_service_t *svc)
+{
+    if (sodium_init() < 0)
+        return NULL;
+    execution_t *E = calloc(1, sizeof *E);
+    if (!E)
+        return NULL;
+    E->inflight = zhashx_new();   /* keys copied; items are a bare marker */
+    E->worker = zactor_new(worker_main, zs_service_store(svc));
+    if (!E->inflight || !E->worker || zs_service_watch(svc, E->worker, on_worker) != 0 ||
+        zs_service_every(svc, RESUME_EVERY_MS, resume) != 0) {
+        execution_destroy(svc, E);
+        return NULL;
+    }
+    return E;
 }
 
 const zs_module_t execution_module = {
     .name = "execution",
-    .start = execution_start_module,
-    .tick = execution_tick,
-    .stop = execution_stop,
+    .create = execution_create,
+    .destroy = execution_destroy,
 };

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "ticket.h"
 #include "uuid.h"
+#include <stdlib.h>
 #include <string.h>
 
 json_t *flows_collection(zs_service_t *svc, MDB_txn *txn, const char *uuid)
@@ -27,27 +28,30 @@ static int by_position(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Every flow of the collection, in position order. A collection has at most 20 flows (the
+ * `flows` parameter rows of Create/UpdateTicketFlowCollection refuse more with a 400 naming
+ * the bound), and all of them are read: no flow is left out silently. */
 json_t *flows_of(zs_service_t *svc, MDB_txn *txn, const char *collection_uuid)
 {
     zs_store_t *store = zs_service_store(svc);
     json_t *key = json_string(collection_uuid);
-    json_t *uuids = zs_store_find(store, txn, FLOWS, "collectionUuid", key, 100);
+    json_t *uuids = zs_store_find(store, txn, FLOWS, "collectionUuid", key, 1000000);
     json_decref(key);
-    json_t *recs[100];
+    json_t **recs = calloc(json_array_size(uuids) + 1, sizeof *recs);
+    json_t *out = json_array();
     size_t n = 0, i;
     json_t *u;
     json_array_foreach(uuids, i, u) {
-        json_t *rec = zs_store_get(store, txn, FLOWS, json_string_value(u));
-        if (rec && n < 100)
+        json_t *rec = recs ? zs_store_get(store, txn, FLOWS, json_string_value(u)) : NULL;
+        if (rec)
             recs[n++] = rec;
-        else
-            json_decref(rec);
     }
     json_decref(uuids);
-    qsort(recs, n, sizeof recs[0], by_position);
-    json_t *out = json_array();
+    if (n)
+        qsort(recs, n, sizeof recs[0], by_position);
     for (i = 0; i < n; i++)
         json_array_append_new(out, recs[i]);
+    free(recs);
     return out;
 }
 

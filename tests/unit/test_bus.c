@@ -83,9 +83,26 @@ static fake_t fakes[2];
 static zs_bus_t *bus;
 static char service[32];
 static char unbound_dir[64];   /* the temp dir of start(0), removed by stop(0) */
+static char unbound_ep[96];    /* its endpoint, which a test may bind later */
 
 /* Starts n instances of a fresh service name (endpoints inproc://<service>-<i>, connected in
  * that order) and a fresh bus client. */
+/* Starts fake instance i on `endpoint`. */
+static void spawn(int i, const char *endpoint, behaviour_t mode, int delay_ms, bool noise_first)
+{
+    fake_t *f = &fakes[i];
+    memset(f, 0, sizeof *f);
+    snprintf(f->endpoint, sizeof f->endpoint, "%s", endpoint);
+    snprintf(f->name, sizeof f->name, "i%d", i);
+    f->mode = mode;
+    f->delay_ms = delay_ms;
+    f->noise_first = noise_first;
+    f->total = &total;
+    atomic_init(&f->deliveries, 0);
+    f->actor = zactor_new(fake_actor, f);
+    ck_assert_ptr_nonnull(f->actor);
+}
+
 static void start(int n, behaviour_t mode, int delay_ms, bool noise_first)
 {
     static int serial;
@@ -96,24 +113,17 @@ static void start(int n, behaviour_t mode, int delay_ms, bool noise_first)
     char key[64], list[512] = "";
     atomic_store(&total, 0);
     for (int i = 0; i < n; i++) {
-        fake_t *f = &fakes[i];
-        memset(f, 0, sizeof *f);
-        snprintf(f->endpoint, sizeof f->endpoint, "inproc://%s-%d", service, i);
-        snprintf(f->name, sizeof f->name, "i%d", i);
-        f->mode = mode;
-        f->delay_ms = delay_ms;
-        f->noise_first = noise_first;
-        f->total = &total;
-        atomic_init(&f->deliveries, 0);
-        f->actor = zactor_new(fake_actor, f);
-        ck_assert_ptr_nonnull(f->actor);
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "," : "", f->endpoint);
+        char ep[64];
+        snprintf(ep, sizeof ep, "inproc://%s-%d", service, i);
+        spawn(i, ep, mode, delay_ms, noise_first);
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "," : "", ep);
     }
-    if (!n) {   /* an ipc path nobody binds: an inproc connect would queue before any bind */
+    if (!n) {   /* an ipc path nobody binds (yet): an inproc connect would queue before any bind */
         char dir[] = "/tmp/test_bus.XXXXXX";
         ck_assert_ptr_nonnull(mkdtemp(dir));
-        snprintf(list, sizeof list, "ipc://%s/nobody.ipc", dir);
         snprintf(unbound_dir, sizeof unbound_dir, "%s", dir);
+        snprintf(unbound_ep, sizeof unbound_ep, "ipc://%s/later.ipc", dir);
+        snprintf(list, sizeof list, "%s", unbound_ep);
     }
     snprintf(key, sizeof key, "bus.%s", service);
     zs_config_set(key, list);
@@ -126,8 +136,10 @@ static void stop(int n)
     zs_bus_destroy(&bus);
     for (int i = 0; i < n; i++)
         zactor_destroy(&fakes[i].actor);
-    if (!n)
+    if (!n) {
+        unlink(unbound_ep + strlen("ipc://"));
         rmdir(unbound_dir);
+    }
 }
 
 static void request(zs_msg_t *req, const char *api)
@@ -397,6 +409,37 @@ START_TEST(no_instance_is_unreachable)
 }
 END_TEST
 
+START_TEST(a_call_cancelled_before_sending_sends_when_resumed)
+{
+    start(0, SILENT, 0, false);   /* no instance yet: the call waits for a connection */
+    zsock_t *rx;
+    poke_t p;
+    pthread_t t = poke(&rx, &p, 100);
+    zs_msg_t req, reply;
+    request(&req, "Heartbeat");
+    zs_bus_call_opts_t opts = {.timeout_ms = 3000, .cancel = rx};
+    int64_t t0 = zs_mono_ms();
+    int rc = zs_bus_call(bus, service, &req, &opts, &reply);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(rc, ZS_BUS_CANCELLED);   /* the connect wait (1 s) was interrupted */
+    ck_assert_int_lt(zs_mono_ms() - t0, 600);
+    char *m = zstr_recv(rx);
+    zstr_free(&m);
+    spawn(0, unbound_ep, ANSWER, 0, false);   /* the instance comes up */
+    opts.resume = true;   /* nothing was sent: resuming must send */
+    rc = zs_bus_call(bus, service, &req, &opts, &reply);
+    ck_assert_int_eq(rc, ZS_BUS_OK);
+    ck_assert_str_eq(body_str(&reply, "which"), "fresh");
+    ck_assert_int_eq(atomic_load(&fakes[0].deliveries), 1);
+    zs_msg_clear(&reply);
+    zs_msg_clear(&req);
+    zsock_destroy(&p.tx);
+    zsock_destroy(&rx);
+    zactor_destroy(&fakes[0].actor);
+    stop(0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bus");
@@ -409,6 +452,7 @@ int main(void)
     tcase_add_test(t, a_write_is_not_sent_again);
     tcase_add_test(t, the_cancel_socket_interrupts_the_wait);
     tcase_add_test(t, a_cancelled_call_resumes_without_sending_again);
+    tcase_add_test(t, a_call_cancelled_before_sending_sends_when_resumed);
     tcase_add_test(t, no_instance_is_unreachable);
     suite_add_tcase(s, t);
     int failed = test_run_suite(s);
