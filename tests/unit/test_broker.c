@@ -219,6 +219,13 @@ static void submit(char uuid[ZS_UUID_LEN + 1])
     json_decref(res);
 }
 
+/* start(mode, 0, t), then one job submitted: its uuid into `uuid`. */
+static void start_one_job(behaviour_t mode, timings_t t, char uuid[ZS_UUID_LEN + 1])
+{
+    start(mode, 0, t);
+    submit(uuid);
+}
+
 /* GetApiJob for `uuid` (no wait); the reply into *reply (the caller clears it). */
 static void get_job(const char *uuid, zs_msg_t *reply)
 {
@@ -246,6 +253,15 @@ static int wait_outcome(const char *uuid, int within_ms, zs_msg_t *reply)
     }
 }
 
+/* The job's status now (202 while it runs), its body left. */
+static int status_now(const char *uuid)
+{
+    zs_msg_t reply;
+    int status = wait_outcome(uuid, 0, &reply);
+    zs_msg_clear(&reply);
+    return status;
+}
+
 /* What the fake saw (plain values: readable in check's failure messages). */
 static int delivered(void) { return atomic_load(&fake.deliveries); }
 static long long second_gap(void) { return atomic_load(&fake.second_at) - atomic_load(&fake.first_at); }
@@ -260,9 +276,8 @@ static void wait_deliveries(int n, int within_ms)
 
 START_TEST(an_answered_job_is_dispatched_once_and_its_answer_stored)
 {
-    start(ANSWER, 0, (timings_t){"300", "30000", "1024"});
     char uuid[ZS_UUID_LEN + 1];
-    submit(uuid);
+    start_one_job(ANSWER, (timings_t){"300", "30000", "1024"}, uuid);
     zs_msg_t reply;
     ck_assert_int_eq(wait_outcome(uuid, 5000, &reply), 200);
     ck_assert(reply.ok);
@@ -273,31 +288,26 @@ START_TEST(an_answered_job_is_dispatched_once_and_its_answer_stored)
     /* several ticks past the backoff: an answered job is never sent again */
     usleep(2500 * 1000);
     ck_assert_int_eq(delivered(), 1);
-    ck_assert_int_eq(wait_outcome(uuid, 0, &reply), 200);   /* still stored */
-    zs_msg_clear(&reply);
+    ck_assert_int_eq(status_now(uuid), 200);   /* still stored */
 }
 END_TEST
 
 START_TEST(an_unanswered_job_is_dispatched_again_after_the_backoff)
 {
-    start(SILENT, 0, (timings_t){"300", "30000", "1024"});
     char uuid[ZS_UUID_LEN + 1];
-    submit(uuid);
+    start_one_job(SILENT, (timings_t){"300", "30000", "1024"}, uuid);
     wait_deliveries(3, 6000);
     ck_assert_int_ge(delivered(), 3);
     /* backoff with jitter: at least half of broker.redispatch-ms between two attempts */
     ck_assert_int_ge(second_gap(), 150);
-    zs_msg_t reply;
-    ck_assert_int_eq(wait_outcome(uuid, 0, &reply), 202);   /* still running */
-    zs_msg_clear(&reply);
+    ck_assert_int_eq(status_now(uuid), 202);   /* still running */
 }
 END_TEST
 
 START_TEST(an_acknowledged_job_is_not_sent_again_within_the_lease)
 {
-    start(ACK_ONLY, 0, (timings_t){"200", "3000", "1024"});
     char uuid[ZS_UUID_LEN + 1];
-    submit(uuid);
+    start_one_job(ACK_ONLY, (timings_t){"200", "3000", "1024"}, uuid);
     wait_deliveries(1, 3000);
     ck_assert_int_eq(delivered(), 1);
     /* the backoff (200 ms) lapses at the first tick; the acknowledgement holds it 3 s */
@@ -313,9 +323,8 @@ END_TEST
 
 START_TEST(a_busy_refusal_is_sent_again_later)
 {
-    start(BUSY_FIRST, 0, (timings_t){"300", "30000", "1024"});
     char uuid[ZS_UUID_LEN + 1];
-    submit(uuid);
+    start_one_job(BUSY_FIRST, (timings_t){"300", "30000", "1024"}, uuid);
     zs_msg_t reply;
     ck_assert_int_eq(wait_outcome(uuid, 6000, &reply), 200);
     /* the refusal is not the job's outcome: the second delivery's answer is */
