@@ -75,6 +75,12 @@ $(BUILD)/tests/test_handlers: tests/unit/test_handlers.c $(SERVICE_MODULE_OBJ) $
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(SERVICE_MODULE_OBJ) $(LIBZS) $(LDLIBS) $(shell pkg-config --libs check)
 
+# test_broker runs the broker's module in process: it links the broker's objects but main.o.
+BROKER_MODULE_OBJ = $(filter $(BUILD)/broker/%,$(SERVICE_MODULE_OBJ))
+$(BUILD)/tests/test_broker: tests/unit/test_broker.c $(BROKER_MODULE_OBJ) $(LIBZS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BROKER_MODULE_OBJ) $(LIBZS) $(LDLIBS) $(shell pkg-config --libs check)
+
 # Installs whatever Debian package is missing (as root, or through sudo).
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -101,11 +101,16 @@ def test_webhook_success_and_failure(ctx):
         r = ctx.stack.request("POST", "/zstack/v1/system-tags", body, h)
         hit = rx.next()
         assert hit["headers"]["x-job-success"] == "false" and hit["body"]["error"]["code"] == "SYS.1003", hit
-        # the delivery is visible through the API
-        deliveries = ctx.get("/webhook-deliveries?q=jobUuid=" + r.body["location"].rsplit("/", 1)[1])
-        wait_for(lambda: ctx.get("/webhook-deliveries?q=jobUuid=" + r.body["location"].rsplit("/", 1)[1])
-                 .body["inventories"][0]["status"] == "Delivered", 10, "delivery recorded")
-        assert deliveries.status == 200
+        # the delivery is visible through the API, recorded Delivered once the hit is in
+        failed_job = r.body["location"].rsplit("/", 1)[1]
+        query = "/webhook-deliveries?q=jobUuid=" + failed_job
+        wait_for(lambda: (ctx.get(query).body["inventories"] or [{}])[0].get("status") == "Delivered",
+                 10, "delivery recorded")
+        deliveries = ctx.get(query)
+        assert deliveries.status == 200, deliveries
+        [d] = deliveries.body["inventories"]
+        assert d["jobUuid"] == failed_job and d["status"] == "Delivered" and d["attempts"] == 1, d
+        assert d["lastStatusCode"] == 200, d
     finally:
         rx.close()
 

@@ -102,6 +102,18 @@ def count_closed(socks):
     return sum(s.fileno() < 0 for s in socks)
 
 
+def print_get_latency(ctx, when):
+    """Times 200 GETs (each must succeed) and prints their p50/p99/max as a figure."""
+    times = []
+    for _ in range(200):
+        t = time.monotonic()
+        alive(ctx)
+        times.append(time.monotonic() - t)
+    times.sort()
+    print("figure: GET p50 %.1f ms, p99 %.1f ms, max %.1f ms over 200 GETs %s"
+          % (times[100] * 1000, times[197] * 1000, times[-1] * 1000, when))
+
+
 def test_idle_connections_do_not_silence_the_gateway(ctx):
     idle = []
     try:
@@ -111,24 +123,10 @@ def test_idle_connections_do_not_silence_the_gateway(ctx):
             s.settimeout(30)
             s.connect(("127.0.0.1", ctx.stack.port))
             idle.append(s)
-        times = []
-        for _ in range(200):
-            t = time.monotonic()
-            alive(ctx)
-            times.append(time.monotonic() - t)
-        times.sort()
-        print("figure: GET p50 %.1f ms, p99 %.1f ms, max %.1f ms over 200 GETs right after 1,000 idle "
-              "connections opened" % (times[100] * 1000, times[197] * 1000, times[-1] * 1000))
+        print_get_latency(ctx, "right after 1,000 idle connections opened")
         # all but max-connections-per-client (16) of them were shut by the gateway...
         wait_for(lambda: count_closed(idle) >= 1000 - 16, 30, "the connections over the bound to be shut")
-        times = []
-        for _ in range(200):
-            t = time.monotonic()
-            alive(ctx)
-            times.append(time.monotonic() - t)
-        times.sort()
-        print("figure: GET p50 %.1f ms, p99 %.1f ms, max %.1f ms over 200 GETs with the 1,000 idle "
-              "connections still open on the client side" % (times[100] * 1000, times[197] * 1000, times[-1] * 1000))
+        print_get_latency(ctx, "with the 1,000 idle connections still open on the client side")
         # ...and the kept ones by the read timeout (gateway.request-timeout-ms, 5 s)
         wait_for(lambda: count_closed(idle) == 1000, 30, "the idle connections to time out")
     finally:

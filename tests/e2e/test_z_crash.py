@@ -1,5 +1,6 @@
 """Processes die mid-flight (kill -9); nothing accepted is lost or run twice, nothing hangs.
 Runs last: it restarts what it kills so the stack is whole again afterwards."""
+import os
 import signal
 import time
 import uuid
@@ -42,17 +43,48 @@ def test_job_open_while_tags_is_dead_completes_once_after_restart(ctx):
     assert len(user_tags_of(ctx, vm)) == 1
 
 
+def restart_with(ctx, name, env):
+    """Restarts zs-<name> with `env` added to the stack's settings (None: the stack's own)."""
+    ctx.stack.kill(name, signal.SIGTERM)
+    ctx.stack.start(name, env=env)
+
+
+def log_lines(ctx, name, *needles):
+    """The lines of zs-<name>'s log holding every one of `needles`."""
+    with open(os.path.join(ctx.stack.data, "log", name + ".log"), errors="replace") as f:
+        return [line for line in f if all(n in line for n in needles)]
+
+
 def test_redispatched_copies_run_once(ctx):
-    # Paused, the service keeps its connection: the broker's re-dispatches pile up in its queue.
-    ctx.stack.procs["tags"].send_signal(signal.SIGSTOP)
-    vm = uuid.uuid4().hex
-    loc = submit_user_tag(ctx, vm, "only-once", timeout=60)
-    time.sleep(4.5)                   # >= 2 re-dispatches of the same job
-    ctx.stack.procs["tags"].send_signal(signal.SIGCONT)
-    done = ctx.poll(loc)
-    # A second execution of a user tag would fail as a duplicate: the job succeeded, one tag exists.
-    assert done.status == 200, done
-    assert len(user_tags_of(ctx, vm)) == 1
+    # A broker that re-sends quickly (its acknowledgement lease 300 ms) and a slow tags service
+    # (each write request takes 2 s): paused first, tags finds copies of the job piled up in its
+    # queue; running it, it gets more copies, re-sent while the first one runs, which reach it
+    # after that execution and are answered from its job memory (a log line each).
+    quick = {"ZS_BROKER_ACK_LEASE_MS": "300", "ZS_BROKER_REDISPATCH_MS": "300",
+             "ZS_BROKER_REDISPATCH_MAX_MS": "300"}
+    try:
+        restart_with(ctx, "broker", quick)
+        restart_with(ctx, "tags", {"ZS_FAULT_WRITE_DELAY_US": "2000000"})
+        ctx.stack.wait_ready()
+        ctx.stack.procs["tags"].send_signal(signal.SIGSTOP)
+        vm = uuid.uuid4().hex
+        loc = submit_user_tag(ctx, vm, "only-once", timeout=60)
+        job = loc.rsplit("/", 1)[1]
+        time.sleep(2.5)               # copies pile up in the paused service's queue
+        ctx.stack.procs["tags"].send_signal(signal.SIGCONT)
+        done = ctx.poll(loc)
+        # A second execution of a user tag would fail as a duplicate: the job succeeded, one tag exists.
+        assert done.status == 200, done
+        assert len(user_tags_of(ctx, vm)) == 1
+        # ...and copies were re-dispatched: tags answered them with the stored outcome.
+        wait_for(lambda: log_lines(ctx, "tags", "req=" + job, "already executed"), 10,
+                 "a re-dispatched copy answered from the job memory of tags")
+    finally:
+        if "tags" in ctx.stack.procs:
+            ctx.stack.procs["tags"].send_signal(signal.SIGCONT)
+        restart_with(ctx, "broker", None)
+        restart_with(ctx, "tags", None)
+        ctx.stack.wait_ready()
 
 
 def test_kill_while_requests_are_queued_then_restart(ctx):

@@ -12,6 +12,7 @@
 #include "../../gateway/guard.c"
 #include "../../gateway/http.c"
 #include "../../gateway/route.c"
+#include "fuzz_route.h"
 #include <poll.h>
 #include <stdint.h>
 
@@ -37,17 +38,9 @@ static int handle(struct mg_connection *conn, void *cbdata)
     const char *hook = mg_get_header(conn, "X-Web-Hook");
     if (hook)
         (void)target_url_refusal(hook, NULL, 0);
-    route_t route;
     const char *uri = ri->local_uri ? ri->local_uri : "/";
     const char *path = strncmp(uri, "/zstack/v1", 10) == 0 ? uri + 10 : uri;
-    route_find(ri->request_method, path, body, &route);
-    if (route.api && params) {
-        json_object_update(params, route.path_params);
-        json_t *error = NULL;
-        if (zs_api_validate(route.api, params, &error) != 0)
-            json_decref(error);
-    }
-    json_decref(route.path_params);
+    fuzz_route_and_validate(ri->request_method, path, body, params);
     json_decref(params);
     json_decref(body);
     return http_reply(conn, 200, json_object(), NULL);

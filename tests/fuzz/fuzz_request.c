@@ -4,6 +4,7 @@
 #include "api.h"
 #include "../../gateway/http.c"
 #include "../../gateway/route.c"
+#include "fuzz_route.h"
 #include <stdint.h>
 
 static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
@@ -24,15 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *params = http_parse_query(qs, &why);
     char err[256];
     json_t *doc = body ? http_parse_json(body, strlen(body), err) : NULL;
-    route_t route;
-    route_find(methods[size % 4], path, doc, &route);
-    if (route.api && params) {
-        json_object_update(params, route.path_params);
-        json_t *error = NULL;
-        if (zs_api_validate(route.api, params, &error) != 0)
-            json_decref(error);
-    }
-    json_decref(route.path_params);
+    fuzz_route_and_validate(methods[size % 4], path, doc, params);
     json_decref(params);
     json_decref(doc);
     free(text);

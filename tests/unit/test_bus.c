@@ -6,7 +6,9 @@
 #include "clock.h"
 #include "config.h"
 #include "error.h"
+#include "fake_router.h"
 #include "uuid.h"
+#include "testutil.h"
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,29 +36,6 @@ typedef struct {
     zactor_t *actor;
 } fake_t;
 
-/* The fakes run in their own threads, where check's assertions cannot stop a test
- * (CK_FORK=no): a broken fake aborts the program instead. */
-static void must(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "test_bus: fake service: %s failed\n", what);
-        abort();
-    }
-}
-
-static void send_to(zsock_t *router, zframe_t *peer, const zs_msg_t *m)
-{
-    char *buf;
-    size_t len;
-    must(zs_msg_encode(m, &buf, &len) == 0, "encode");
-    zmsg_t *out = zmsg_new();
-    zframe_t *to = zframe_dup(peer);
-    zmsg_append(out, &to);
-    zmsg_addmem(out, buf, len);
-    free(buf);
-    zmsg_send(&out, router);
-}
-
 static void answer(zsock_t *router, zframe_t *peer, const zs_msg_t *req, const fake_t *f)
 {
     zs_msg_t m;
@@ -64,25 +43,23 @@ static void answer(zsock_t *router, zframe_t *peer, const zs_msg_t *req, const f
         zs_msg_t stale = *req;
         snprintf(stale.id, sizeof stale.id, "0123456789abcdef0123456789abcdef");
         zs_msg_reply(&m, &stale, true, 200, json_pack("{s:s}", "which", "stale"));
-        send_to(router, peer, &m);
+        fake_send(router, peer, &m);
         zs_msg_clear(&m);
         zs_msg_reply(&m, req, true, 200, json_pack("{s:s}", "which", "ack"));
         m.kind = 'A';   /* same id, but not a reply */
-        send_to(router, peer, &m);
+        fake_send(router, peer, &m);
         zs_msg_clear(&m);
     }
     zs_msg_reply(&m, req, true, 200, json_pack("{s:s, s:s}", "which", "fresh", "instance", f->name));
-    send_to(router, peer, &m);
+    fake_send(router, peer, &m);
     zs_msg_clear(&m);
 }
 
 static void fake_actor(zsock_t *pipe, void *arg)
 {
     fake_t *f = arg;
-    zsock_t *router = zsock_new(ZMQ_ROUTER);
-    must(router && zsock_bind(router, "%s", f->endpoint) == 0, "bind");
-    zsock_signal(pipe, 0);
-    zpoller_t *poller = zpoller_new(pipe, router, NULL);
+    zpoller_t *poller;
+    zsock_t *router = fake_open(pipe, f->endpoint, &poller);
     while (zpoller_wait(poller, -1) == router) {
         zs_msg_t req;
         zframe_t *peer = NULL;
@@ -478,10 +455,7 @@ int main(void)
     tcase_add_test(t, a_call_cancelled_before_sending_sends_when_resumed);
     tcase_add_test(t, no_instance_is_unreachable);
     suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = test_run_suite(s);
     zsys_shutdown();
-    return failed ? 1 : 0;
+    return failed;
 }

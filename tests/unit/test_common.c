@@ -274,9 +274,5 @@ int main(void)
     tcase_add_test(t, tag_identities);
     tcase_add_test(t, api_schema_at_any_depth);
     suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

@@ -398,9 +398,5 @@ int main(void)
     tcase_add_test(t, overlong_key_fails_the_load);
     tcase_add_test(t, many_keys_are_all_kept);
     suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

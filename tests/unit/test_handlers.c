@@ -14,6 +14,7 @@
 #include "../../svc-longjob/longjob.h"
 #include "../../svc-tags/tags.h"
 #include "../../svc-ticket/ticket.h"
+#include "testutil.h"
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -146,9 +147,5 @@ int main(void)
     tcase_add_test(tc, a_module_handler_comes_first);
     tcase_add_test(tc, a_service_missing_a_handler_does_not_start);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* test_pack.c — zs_pack / zs_unpack: round trips of every JSON type, the msgpack forms other
  * encoders produce, and every way zs_unpack refuses hostile input (with its reason). */
 #include "pack.h"
+#include "testutil.h"
 #include <check.h>
 #include <float.h>
 #include <math.h>
@@ -460,9 +461,5 @@ static Suite *pack_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(pack_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(pack_suite());
 }

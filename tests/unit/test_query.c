@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "error.h"
 #include "store.h"
+#include "testutil.h"
 #include <check.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -128,106 +129,142 @@ static int match_name(const char *name, const char *cond)
     return rc;
 }
 
+/* One condition and what zs_query_match_one must answer for it (1 match, 0 no match, -1 an
+ * error), on the sample record when name is NULL, else on a record whose only field besides
+ * uuid is that name. */
+typedef struct {
+    const char *name;
+    const char *cond;
+    int want;
+} match_case_t;
+
+static void check_matches(const match_case_t *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const match_case_t *c = &cases[i];
+        int got = c->name ? match_name(c->name, c->cond) : match_s(c->cond);
+        ck_assert_msg(got == c->want, "\"%s\" on %s%s%s: %d, expected %d", c->cond,
+                      c->name ? "name \"" : "the sample", c->name ? c->name : "", c->name ? "\"" : "",
+                      got, c->want);
+    }
+}
+/* CHECK_MATCHES({name or NULL, cond, want}, ...): checks every case in order. */
+#define CHECK_MATCHES(...)                                                                      \
+    do {                                                                                        \
+        static const match_case_t cases_[] = {__VA_ARGS__};                                     \
+        check_matches(cases_, sizeof cases_ / sizeof cases_[0]);                                \
+    } while (0)
+
 /* ---------------------------------------------------------------------------------------------
  * Grammar and semantics */
 
 START_TEST(test_operators_string)
 {
-    ck_assert_int_eq(match_s("name=alpha"), 1);
-    ck_assert_int_eq(match_s("name=alph"), 0);
-    ck_assert_int_eq(match_s("name!=alpha"), 0);
-    ck_assert_int_eq(match_s("name!=beta"), 1);
-    ck_assert_int_eq(match_s("name>alp"), 1);
-    ck_assert_int_eq(match_s("name>alpha"), 0);
-    ck_assert_int_eq(match_s("name>=alpha"), 1);
-    ck_assert_int_eq(match_s("name<b"), 1);
-    ck_assert_int_eq(match_s("name<alpha"), 0);
-    ck_assert_int_eq(match_s("name<=alpha"), 1);
-    ck_assert_int_eq(match_s("name?=beta,alpha"), 1);
-    ck_assert_int_eq(match_s("name?=beta,gamma"), 0);
-    ck_assert_int_eq(match_s("name!?=beta,gamma"), 1);
-    ck_assert_int_eq(match_s("name!?=alpha"), 0);
-    ck_assert_int_eq(match_s("name~=al%"), 1);
-    ck_assert_int_eq(match_s("name~=be%"), 0);
-    ck_assert_int_eq(match_s("name!~=be%"), 1);
-    ck_assert_int_eq(match_s("name!~=%ph%"), 0);
-    ck_assert_int_eq(match_s("name="), 0);
-    ck_assert_int_eq(match_name("", "name="), 1);
+    CHECK_MATCHES(
+        {NULL, "name=alpha", 1},
+        {NULL, "name=alph", 0},
+        {NULL, "name!=alpha", 0},
+        {NULL, "name!=beta", 1},
+        {NULL, "name>alp", 1},
+        {NULL, "name>alpha", 0},
+        {NULL, "name>=alpha", 1},
+        {NULL, "name<b", 1},
+        {NULL, "name<alpha", 0},
+        {NULL, "name<=alpha", 1},
+        {NULL, "name?=beta,alpha", 1},
+        {NULL, "name?=beta,gamma", 0},
+        {NULL, "name!?=beta,gamma", 1},
+        {NULL, "name!?=alpha", 0},
+        {NULL, "name~=al%", 1},
+        {NULL, "name~=be%", 0},
+        {NULL, "name!~=be%", 1},
+        {NULL, "name!~=%ph%", 0},
+        {NULL, "name=", 0},
+        {"", "name=", 1}
+    );
 }
 END_TEST
 
 START_TEST(test_operators_numbers)
 {
     /* numerically, not as text: "9" > "10" as strings, 9 < 10 as numbers */
-    ck_assert_int_eq(match_s("size>9"), 1);
-    ck_assert_int_eq(match_s("size<9"), 0);
-    ck_assert_int_eq(match_s("size=10"), 1);
-    ck_assert_int_eq(match_s("size=+10"), 1);
-    ck_assert_int_eq(match_s("size!=10"), 0);
-    ck_assert_int_eq(match_s("size>=10"), 1);
-    ck_assert_int_eq(match_s("size<=10"), 1);
-    ck_assert_int_eq(match_s("size>-5"), 1);
-    ck_assert_int_eq(match_s("size?=1,10,100"), 1);
-    ck_assert_int_eq(match_s("size!?=1,100"), 1);
-    ck_assert_int_eq(match_s("size~=1%"), 1);       /* LIKE reads the number as text */
-    ck_assert_int_eq(match_name("10", "name>9"), 0); /* strings compare bytewise */
-    ck_assert_int_eq(match_s("weight>2.4"), 1);
-    ck_assert_int_eq(match_s("weight=2.5"), 1);
-    ck_assert_int_eq(match_s("weight=2.50"), 1);
-    ck_assert_int_eq(match_s("weight<2"), 0);
-    ck_assert_int_eq(match_s("weight?=1,2.5"), 1);
-    ck_assert_int_eq(match_s("time=1000"), 1);
-    ck_assert_int_eq(match_s("time>999"), 1);
-    /* a JSON field: compared as its compact JSON text */
-    ck_assert_int_eq(match_s("meta={\"a\":1}"), 1);
-    ck_assert_int_eq(match_s("meta~=%\"a\"%"), 1);
+    CHECK_MATCHES(
+        {NULL, "size>9", 1},
+        {NULL, "size<9", 0},
+        {NULL, "size=10", 1},
+        {NULL, "size=+10", 1},
+        {NULL, "size!=10", 0},
+        {NULL, "size>=10", 1},
+        {NULL, "size<=10", 1},
+        {NULL, "size>-5", 1},
+        {NULL, "size?=1,10,100", 1},
+        {NULL, "size!?=1,100", 1},
+        {NULL, "size~=1%", 1},       /* LIKE reads the number as text */
+        {"10", "name>9", 0}, /* strings compare bytewise */
+        {NULL, "weight>2.4", 1},
+        {NULL, "weight=2.5", 1},
+        {NULL, "weight=2.50", 1},
+        {NULL, "weight<2", 0},
+        {NULL, "weight?=1,2.5", 1},
+        {NULL, "time=1000", 1},
+        {NULL, "time>999", 1},
+        /* a JSON field: compared as its compact JSON text */
+        {NULL, "meta={\"a\":1}", 1},
+        {NULL, "meta~=%\"a\"%", 1}
+    );
 }
 END_TEST
 
 START_TEST(test_operators_bool)
 {
-    ck_assert_int_eq(match_s("enabled=true"), 1);
-    ck_assert_int_eq(match_s("enabled=TRUE"), 1);
-    ck_assert_int_eq(match_s("enabled=false"), 0);
-    ck_assert_int_eq(match_s("enabled!=false"), 1);
-    ck_assert_int_eq(match_s("enabled?=false,true"), 1);
-    ck_assert_int_eq(match_s("enabled=yes"), -1);
-    ck_assert_int_eq(match_s("enabled=1"), -1);
+    CHECK_MATCHES(
+        {NULL, "enabled=true", 1},
+        {NULL, "enabled=TRUE", 1},
+        {NULL, "enabled=false", 0},
+        {NULL, "enabled!=false", 1},
+        {NULL, "enabled?=false,true", 1},
+        {NULL, "enabled=yes", -1},
+        {NULL, "enabled=1", -1}
+    );
 }
 END_TEST
 
 START_TEST(test_timestamps)
 {
     /* the same instant in the three forms */
-    ck_assert_int_eq(match_s("createDate=1483674676000"), 1);
-    ck_assert_int_eq(match_s("createDate=2017-01-06 03:51:16"), 1);
-    ck_assert_int_eq(match_s("createDate=Jan 6, 2017 3:51:16 AM"), 1);
-    ck_assert_int_eq(match_s("createDate>2017-01-06 03:51:15"), 1);
-    ck_assert_int_eq(match_s("createDate>Jan 6, 2017 3:51:16 AM"), 0);
-    ck_assert_int_eq(match_s("createDate<Jan 6, 2017 3:51:17 AM"), 1);
-    ck_assert_int_eq(match_s("createDate>=1483674676000"), 1);
-    ck_assert_int_eq(match_s("createDate<=1483674675999"), 0);
-    ck_assert_int_eq(match_s("createDate?=1,2017-01-06 03:51:16"), 1);
-    /* LIKE reads a timestamp as SQL prints it */
-    ck_assert_int_eq(match_s("createDate~=2017-01-06%"), 1);
-    ck_assert_int_eq(match_s("createDate~=2017-02%"), 0);
-    ck_assert_int_eq(match_s("time<2017-01-06 03:51:16"), 1);
-    ck_assert_int_eq(match_s("createDate=yesterday"), -1);
-    ck_assert_int_eq(match_s("createDate=2017-13-45 99:99:99"), -1);
-    ck_assert_int_eq(match_s("time=-5"), -1);
+    CHECK_MATCHES(
+        {NULL, "createDate=1483674676000", 1},
+        {NULL, "createDate=2017-01-06 03:51:16", 1},
+        {NULL, "createDate=Jan 6, 2017 3:51:16 AM", 1},
+        {NULL, "createDate>2017-01-06 03:51:15", 1},
+        {NULL, "createDate>Jan 6, 2017 3:51:16 AM", 0},
+        {NULL, "createDate<Jan 6, 2017 3:51:17 AM", 1},
+        {NULL, "createDate>=1483674676000", 1},
+        {NULL, "createDate<=1483674675999", 0},
+        {NULL, "createDate?=1,2017-01-06 03:51:16", 1},
+        /* LIKE reads a timestamp as SQL prints it */
+        {NULL, "createDate~=2017-01-06%", 1},
+        {NULL, "createDate~=2017-02%", 0},
+        {NULL, "time<2017-01-06 03:51:16", 1},
+        {NULL, "createDate=yesterday", -1},
+        {NULL, "createDate=2017-13-45 99:99:99", -1},
+        {NULL, "time=-5", -1}
+    );
 }
 END_TEST
 
 START_TEST(test_split_precedence)
 {
     /* "!=" comes first in the list: split there, even though "=" appears later */
-    ck_assert_int_eq(match_name("x", "name!=b=c"), 1);
-    ck_assert_int_eq(match_name("b=c", "name!=b=c"), 0);
-    /* "=" comes before ">" in the list: "a=b>c" is a = "b>c" */
-    ck_assert_int_eq(match_name("b>c", "name=b>c"), 1);
-    ck_assert_int_eq(match_name("b", "name=b>c"), 0);
-    /* "?=" before "=": the value keeps the later "=" */
-    ck_assert_int_eq(match_name("a=b", "name?=x,a=b"), 1);
+    CHECK_MATCHES(
+        {"x", "name!=b=c", 1},
+        {"b=c", "name!=b=c", 0},
+        /* "=" comes before ">" in the list: "a=b>c" is a = "b>c" */
+        {"b>c", "name=b>c", 1},
+        {"b", "name=b>c", 0},
+        /* "?=" before "=": the value keeps the later "=" */
+        {"a=b", "name?=x,a=b", 1}
+    );
     /* ">=" comes before "=" in the list, so "name=a>=b" is field "name=a" (unknown) */
     json_t *err = NULL;
     json_t *rec = sample();
@@ -236,86 +273,94 @@ START_TEST(test_split_precedence)
                                  "field[name=a]"));
     json_decref(err);
     /* "~=" before "=": value "a=%" */
-    ck_assert_int_eq(match_name("a=1", "name~=a=%"), 1);
-    /* "!~=" and "!?=" do not contain "!=" */
-    ck_assert_int_eq(match_name("abc", "name!~=x%"), 1);
-    ck_assert_int_eq(match_name("abc", "name!?=x,y"), 1);
-    /* ">" is tried before "<": "name<b>" is field "name<b", and "name>a<" is name > "a<" */
-    ck_assert_int_eq(match_name("a", "name<b>"), -1);
-    ck_assert_int_eq(match_name("b", "name>a<"), 1);
-    ck_assert_int_eq(match_name("a", "name>a<"), 0);
+    CHECK_MATCHES(
+        {"a=1", "name~=a=%", 1},
+        /* "!~=" and "!?=" do not contain "!=" */
+        {"abc", "name!~=x%", 1},
+        {"abc", "name!?=x,y", 1},
+        /* ">" is tried before "<": "name<b>" is field "name<b", and "name>a<" is name > "a<" */
+        {"a", "name<b>", -1},
+        {"b", "name>a<", 1},
+        {"a", "name>a<", 0}
+    );
     json_decref(rec);
 }
 END_TEST
 
 START_TEST(test_null_forms)
 {
-    ck_assert_int_eq(match_s("description is null"), 1);
-    ck_assert_int_eq(match_s("description not null"), 0);
-    ck_assert_int_eq(match_s("description=null"), 1);
-    ck_assert_int_eq(match_s("description!=null"), 0);
-    ck_assert_int_eq(match_s("description IS NULL"), 1);
-    ck_assert_int_eq(match_s("name is null"), 0);
-    ck_assert_int_eq(match_s("name not null"), 1);
-    ck_assert_int_eq(match_s("name=null"), 0);
-    ck_assert_int_eq(match_s("name!=null"), 1);
-    ck_assert_int_eq(match_s("size=null"), 0);       /* a null test, not an integer */
-    ck_assert_int_eq(match_s("size not null"), 1);
-    /* absent counts as null */
-    ck_assert_int_eq(match_name("x", "size is null"), 1);
-    /* SQL: comparisons with null are false, negated ones too */
-    ck_assert_int_eq(match_s("description!=abc"), 0);
-    ck_assert_int_eq(match_s("description!?=abc"), 0);
-    ck_assert_int_eq(match_s("description!~=abc%"), 0);
-    ck_assert_int_eq(match_s("description<zzz"), 0);
-    /* no field before the suffix */
-    ck_assert_int_eq(match_s(" is null"), -1);
-    ck_assert_int_eq(match_s("   not null"), -1);
+    CHECK_MATCHES(
+        {NULL, "description is null", 1},
+        {NULL, "description not null", 0},
+        {NULL, "description=null", 1},
+        {NULL, "description!=null", 0},
+        {NULL, "description IS NULL", 1},
+        {NULL, "name is null", 0},
+        {NULL, "name not null", 1},
+        {NULL, "name=null", 0},
+        {NULL, "name!=null", 1},
+        {NULL, "size=null", 0},       /* a null test, not an integer */
+        {NULL, "size not null", 1},
+        /* absent counts as null */
+        {"x", "size is null", 1},
+        /* SQL: comparisons with null are false, negated ones too */
+        {NULL, "description!=abc", 0},
+        {NULL, "description!?=abc", 0},
+        {NULL, "description!~=abc%", 0},
+        {NULL, "description<zzz", 0},
+        /* no field before the suffix */
+        {NULL, " is null", -1},
+        {NULL, "   not null", -1}
+    );
 }
 END_TEST
 
 START_TEST(test_like)
 {
-    ck_assert_int_eq(match_name("abc", "name~=abc"), 1);     /* no wildcard: equality */
-    ck_assert_int_eq(match_name("abcd", "name~=abc"), 0);
-    ck_assert_int_eq(match_name("", "name~=%"), 1);          /* % matches the empty run */
-    ck_assert_int_eq(match_name("abc", "name~=%"), 1);
-    ck_assert_int_eq(match_name("abc", "name~=abc%"), 1);
-    ck_assert_int_eq(match_name("abc", "name~=%abc"), 1);
-    ck_assert_int_eq(match_name("abc", "name~=a%c"), 1);
-    ck_assert_int_eq(match_name("ac", "name~=a%c"), 1);
-    ck_assert_int_eq(match_name("ab", "name~=a%c"), 0);
-    ck_assert_int_eq(match_name("abc", "name~=a_c"), 1);
-    ck_assert_int_eq(match_name("ac", "name~=a_c"), 0);
-    ck_assert_int_eq(match_name("abbc", "name~=a_c"), 0);
-    ck_assert_int_eq(match_name("a\xc3\xa9" "c", "name~=a_c"), 1);   /* _ is one character */
-    ck_assert_int_eq(match_name("\xc3\xa9t\xc3\xa9", "name~=_t_"), 1);
-    ck_assert_int_eq(match_name("abc", "name~=___"), 1);
-    ck_assert_int_eq(match_name("abc", "name~=____"), 0);
-    ck_assert_int_eq(match_name("abc", "name~=%%%"), 1);
-    ck_assert_int_eq(match_name("aXbXc", "name~=%b%"), 1);
-    ck_assert_int_eq(match_name("mississippi", "name~=%iss%ppi"), 1);
-    ck_assert_int_eq(match_name("mississippi", "name~=%iss%ppx"), 0);
-    ck_assert_int_eq(match_name("abcabd", "name~=%abd"), 1);
-    ck_assert_int_eq(match_name("a\\b", "name~=a\\b"), 1);   /* no escape character */
-    ck_assert_int_eq(match_name("ABC", "name~=abc"), 0);     /* bytewise, like = */
-    ck_assert_int_eq(match_name("abc", "name!~=a%"), 0);
-    ck_assert_int_eq(match_name("abc", "name!~=b%"), 1);
+    CHECK_MATCHES(
+        {"abc", "name~=abc", 1},     /* no wildcard: equality */
+        {"abcd", "name~=abc", 0},
+        {"", "name~=%", 1},          /* % matches the empty run */
+        {"abc", "name~=%", 1},
+        {"abc", "name~=abc%", 1},
+        {"abc", "name~=%abc", 1},
+        {"abc", "name~=a%c", 1},
+        {"ac", "name~=a%c", 1},
+        {"ab", "name~=a%c", 0},
+        {"abc", "name~=a_c", 1},
+        {"ac", "name~=a_c", 0},
+        {"abbc", "name~=a_c", 0},
+        {"a\xc3\xa9" "c", "name~=a_c", 1},   /* _ is one character */
+        {"\xc3\xa9t\xc3\xa9", "name~=_t_", 1},
+        {"abc", "name~=___", 1},
+        {"abc", "name~=____", 0},
+        {"abc", "name~=%%%", 1},
+        {"aXbXc", "name~=%b%", 1},
+        {"mississippi", "name~=%iss%ppi", 1},
+        {"mississippi", "name~=%iss%ppx", 0},
+        {"abcabd", "name~=%abd", 1},
+        {"a\\b", "name~=a\\b", 1},   /* no escape character */
+        {"ABC", "name~=abc", 0},     /* bytewise, like = */
+        {"abc", "name!~=a%", 0},
+        {"abc", "name!~=b%", 1}
+    );
 }
 END_TEST
 
 START_TEST(test_sets)
 {
-    ck_assert_int_eq(match_name("b", "name?=a,b,c"), 1);
-    ck_assert_int_eq(match_name("d", "name?=a,b,c"), 0);
-    ck_assert_int_eq(match_name("", "name?=a,,c"), 1);       /* an empty member */
-    ck_assert_int_eq(match_name("a b", "name?=a b,c"), 1);   /* spaces are data */
-    ck_assert_int_eq(match_name("d", "name!?=a,b,c"), 1);
-    ck_assert_int_eq(match_name("a", "name!?=a,a,a"), 0);
-    ck_assert_int_eq(match_s("size?=010"), 1);               /* numerically */
-    ck_assert_int_eq(match_s("size?=1,x"), -1);
-    ck_assert_int_eq(match_s("size?="), -1);
-    ck_assert_int_eq(match_s("weight?=2.5e0"), 1);
+    CHECK_MATCHES(
+        {"b", "name?=a,b,c", 1},
+        {"d", "name?=a,b,c", 0},
+        {"", "name?=a,,c", 1},       /* an empty member */
+        {"a b", "name?=a b,c", 1},   /* spaces are data */
+        {"d", "name!?=a,b,c", 1},
+        {"a", "name!?=a,a,a", 0},
+        {NULL, "size?=010", 1},               /* numerically */
+        {NULL, "size?=1,x", -1},
+        {NULL, "size?=", -1},
+        {NULL, "weight?=2.5e0", 1}
+    );
 }
 END_TEST
 
@@ -1332,9 +1377,5 @@ static Suite *query_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(query_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failures = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failures != 0;
+    return test_run_suite(query_suite());
 }

@@ -2,6 +2,7 @@
  * databases, schema versions, backups, and a randomized index/record consistency check. */
 #define _GNU_SOURCE             /* nftw, strndup, mkdtemp */
 #include "store.h"
+#include "testutil.h"
 #include <check.h>
 #include <errno.h>
 #include <ftw.h>
@@ -102,6 +103,15 @@ static void put(MDB_txn *txn, const char *coll, unsigned n, json_t *rec)
     int rc = zs_store_put(st, txn, coll, U(n), rec);
     ck_assert_msg(rc == 0, "put %u: %s", n, zs_store_strerror(rc));
     json_decref(rec);
+}
+
+/* Stores vms 1 and 2, each {name, cpu}, in one committed transaction. */
+static void commit_two_vms(const char *name1, int cpu1, const char *name2, int cpu2)
+{
+    MDB_txn *txn = begin(true);
+    put(txn, "vms", 1, json_pack("{s:s, s:i}", "name", name1, "cpu", cpu1));
+    put(txn, "vms", 2, json_pack("{s:s, s:i}", "name", name2, "cpu", cpu2));
+    commit(txn);
 }
 
 /* Collects walked uuids as "n,n,n" (numbers parsed back from the hex). */
@@ -232,12 +242,9 @@ END_TEST
 
 START_TEST(t_update_moves_index)
 {
-    MDB_txn *txn = begin(true);
-    put(txn, "vms", 1, json_pack("{s:s, s:i}", "name", "alpha", "cpu", 1));
-    put(txn, "vms", 2, json_pack("{s:s, s:i}", "name", "alpha", "cpu", 1));
-    commit(txn);
+    commit_two_vms("alpha", 1, "alpha", 1);
 
-    txn = begin(true);
+    MDB_txn *txn = begin(true);
     put(txn, "vms", 1, json_pack("{s:s, s:i}", "name", "beta", "cpu", 1));
     ck_assert_str_eq(eq(txn, "vms", "name", ZS_FT_STRING, json_string("alpha")), "2");
     ck_assert_str_eq(eq(txn, "vms", "name", ZS_FT_STRING, json_string("beta")), "1");
@@ -363,6 +370,18 @@ static int sign(int x)
     return (x > 0) - (x < 0);
 }
 
+/* Encodes x and y (both stolen) as index keys of `type` and checks that the keys compare as
+ * the values do: `want` is -1, 0 or 1 (x < y, x == y, x > y). */
+static void check_key_order(zs_ftype_t type, json_t *x, json_t *y, int want, const char *what)
+{
+    unsigned char a[8], b[8];
+    ck_assert_int_eq(zs_store_index_key(type, x, a, sizeof a), 8);
+    ck_assert_int_eq(zs_store_index_key(type, y, b, sizeof b), 8);
+    ck_assert_msg(sign(memcmp(a, b, 8)) == want, "%s: keys do not order as the values", what);
+    json_decref(x);
+    json_decref(y);
+}
+
 /* The encodings must order exactly like the numbers. */
 START_TEST(t_index_key_order)
 {
@@ -370,29 +389,21 @@ START_TEST(t_index_key_order)
                                    -1, 0, 1, 2, 255, 256, 65536, 1000000000000, INT64_MAX - 1,
                                    INT64_MAX};
     size_t ni = sizeof ints / sizeof *ints;
+    char what[128];
     for (size_t i = 0; i < ni; i++)
         for (size_t j = 0; j < ni; j++) {
-            unsigned char a[8], b[8];
-            json_t *x = json_integer(ints[i]), *y = json_integer(ints[j]);
-            ck_assert_int_eq(zs_store_index_key(ZS_FT_INT, x, a, sizeof a), 8);
-            ck_assert_int_eq(zs_store_index_key(ZS_FT_INT, y, b, sizeof b), 8);
-            ck_assert_int_eq(sign(memcmp(a, b, 8)), (ints[i] > ints[j]) - (ints[i] < ints[j]));
-            json_decref(x);
-            json_decref(y);
+            snprintf(what, sizeof what, "%lld vs %lld", (long long)ints[i], (long long)ints[j]);
+            check_key_order(ZS_FT_INT, json_integer(ints[i]), json_integer(ints[j]),
+                            (ints[i] > ints[j]) - (ints[i] < ints[j]), what);
         }
     static const double reals[] = {-1e308, -1e10, -2.5, -1.0, -1e-300, -0.0, 0.0, 4.9e-324,
                                    1e-300, 0.5, 1.0, 2.5, 1e10, 1e308};
     size_t nr = sizeof reals / sizeof *reals;
     for (size_t i = 0; i < nr; i++)
         for (size_t j = 0; j < nr; j++) {
-            unsigned char a[8], b[8];
-            json_t *x = json_real(reals[i]), *y = json_real(reals[j]);
-            ck_assert_int_eq(zs_store_index_key(ZS_FT_REAL, x, a, sizeof a), 8);
-            ck_assert_int_eq(zs_store_index_key(ZS_FT_REAL, y, b, sizeof b), 8);
-            ck_assert_msg(sign(memcmp(a, b, 8)) == (reals[i] > reals[j]) - (reals[i] < reals[j]),
-                          "%g vs %g", reals[i], reals[j]);
-            json_decref(x);
-            json_decref(y);
+            snprintf(what, sizeof what, "%g vs %g", reals[i], reals[j]);
+            check_key_order(ZS_FT_REAL, json_real(reals[i]), json_real(reals[j]),
+                            (reals[i] > reals[j]) - (reals[i] < reals[j]), what);
         }
 }
 END_TEST
@@ -601,17 +612,14 @@ END_TEST
 
 START_TEST(t_reopen)
 {
-    MDB_txn *txn = begin(true);
-    put(txn, "vms", 1, json_pack("{s:s, s:i}", "name", "one", "cpu", 1));
-    put(txn, "vms", 2, json_pack("{s:s, s:i}", "name", "two", "cpu", 2));
-    commit(txn);
+    commit_two_vms("one", 1, "two", 2);
     zs_store_close(&st);
     ck_assert_ptr_null(st);
     zs_store_close(&st);            /* closing twice is harmless */
 
     st = zs_store_open(dbdir, resources, VERSION, 0);  /* 0: the default map size */
     ck_assert_ptr_nonnull(st);
-    txn = begin(false);
+    MDB_txn *txn = begin(false);
     ck_assert_uint_eq(zs_store_count(st, txn, "vms"), 2);
     json_t *r = zs_store_get(st, txn, "vms", U(2));
     ck_assert_str_eq(json_string_value(json_object_get(r, "name")), "two");
@@ -1109,10 +1117,7 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(store_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failures = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failures = test_run_suite(store_suite());
     free(walked);
-    return failures != 0;
+    return failures;
 }
