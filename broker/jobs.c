@@ -150,7 +150,8 @@ static void send_job(zs_service_t *svc, const jobs_t *J, open_job_t *j)
     zs_msg_t m = {.kind = 'Q', .job = true, .deadline = j->deadline};
     snprintf(m.api, sizeof m.api, "%s", j->api->name);
     snprintf(m.id, sizeof m.id, "%s", j->uuid);
-    m.caller = json_incref(json_object_get(j->request, "caller"));
+    json_t *caller = json_object_get(j->request, "caller");   /* stored null: no caller */
+    m.caller = json_is_null(caller) ? NULL : json_incref(caller);
     m.body = json_incref(json_object_get(j->request, "params"));
     j->attempts++;
     j->next_at = zs_mono_ms() + backoff_ms(J, j->attempts);
