@@ -78,6 +78,11 @@ int zs_store_put(zs_store_t *self, MDB_txn *txn, const char *collection, const c
 /* Deletes record `uuid` and its index entries. Returns 0, MDB_NOTFOUND, or a code. */
 int zs_store_del(zs_store_t *self, MDB_txn *txn, const char *collection, const char *uuid);
 
+/* Deletes every record whose uuid is a string of the array `uuids` (borrowed; NULL or empty
+ * deletes nothing); uuids already gone are skipped. Returns 0 or the first other code, after
+ * which the transaction must be aborted. */
+int zs_store_del_all(zs_store_t *self, MDB_txn *txn, const char *collection, const json_t *uuids);
+
 /* Walks every record of the collection in uuid order. Returns 0, the callback's non-zero
  * value, or an LMDB code. */
 int zs_store_scan(zs_store_t *self, MDB_txn *txn, const char *collection,

@@ -165,6 +165,16 @@ int zs_store_del(zs_store_t *self, MDB_txn *txn, const char *collection, const c
     return rc ? rc : mdb_del(txn, c->dbi, &k, NULL);
 }
 
+int zs_store_del_all(zs_store_t *self, MDB_txn *txn, const char *collection, const json_t *uuids)
+{
+    for (size_t i = 0; i < json_array_size(uuids); i++) {
+        int rc = zs_store_del(self, txn, collection, json_string_value(json_array_get(uuids, i)));
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
 int zs_store_scan(zs_store_t *self, MDB_txn *txn, const char *collection,
                   zs_store_each_fn *fn, void *arg)
 {

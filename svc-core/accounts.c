@@ -295,16 +295,12 @@ static int expire_sessions(zs_service_t *svc, MDB_txn *txn, void *arg)
     (void)arg;
     zs_store_t *store = zs_service_store(svc);
     json_t *due = zs_store_find_upto(store, txn, SESSIONS, "expiredDate", zs_now_ms(), 1000);
-    int rc = 0;
+    int rc = zs_store_del_all(store, txn, SESSIONS, due);
     size_t i;
     json_t *u;
-    json_array_foreach(due, i, u) {
-        rc = zs_store_del(store, txn, SESSIONS, json_string_value(u));
-        if (rc != 0 && rc != MDB_NOTFOUND)
-            break;
-        rc = 0;
-        zs_service_publish(svc, "session.revoked", json_pack("{s:s}", "sessionUuid", json_string_value(u)));
-    }
+    if (rc == 0)
+        json_array_foreach(due, i, u)
+            zs_service_publish(svc, "session.revoked", json_pack("{s:s}", "sessionUuid", json_string_value(u)));
     json_decref(due);
     return rc;
 }

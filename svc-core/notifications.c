@@ -293,17 +293,12 @@ static int sweep(zs_service_t *svc, MDB_txn *txn, void *arg)
     json_t *old = json_array();
     zs_store_index_walk(store, txn, NOTES, "time", NULL, 0, false, hi, (size_t)hlen, false, NULL,
                         0, collect, old);
-    size_t i;
-    json_t *u;
-    int rc = 0;
-    json_array_foreach(old, i, u)
-        if ((rc = zs_store_del(store, txn, NOTES, json_string_value(u))) != 0 && rc != MDB_NOTFOUND)
-            break;
-    if (json_array_size(old))
+    int rc = zs_store_del_all(store, txn, NOTES, old);
+    if (rc == 0 && json_array_size(old))
         zs_info("deleted %zu notification(s) older than %lld days", json_array_size(old), (long long)days);
     size_t n = json_array_size(old);
     json_decref(old);
-    return rc != 0 && rc != MDB_NOTFOUND ? rc : n ? 0 : NOTHING;
+    return rc ? rc : n ? 0 : NOTHING;
 }
 
 static int clear_pending(zs_service_t *svc, MDB_txn *txn, void *arg)

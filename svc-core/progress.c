@@ -301,15 +301,7 @@ static int sweep(zs_service_t *svc, MDB_txn *txn, void *arg)
     sweep_t *s = arg;
     zs_store_t *store = zs_service_store(svc);
     json_t *due = zs_store_find_upto(store, txn, PROGRESS, "expireAt", zs_now_ms(), SWEEP_BATCH);
-    int rc = 0;
-    size_t i;
-    json_t *u;
-    json_array_foreach(due, i, u) {
-        rc = zs_store_del(store, txn, PROGRESS, json_string_value(u));
-        if (rc != 0 && rc != MDB_NOTFOUND)
-            break;
-        rc = 0;
-    }
+    int rc = zs_store_del_all(store, txn, PROGRESS, due);
     s->n = (int)json_array_size(due);
     s->deleted += s->n;
     json_decref(due);

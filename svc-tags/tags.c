@@ -301,16 +301,13 @@ static int delete_resource_tags_in(zs_service_t *svc, MDB_txn *txn, const char *
     json_t *r = json_string(ruuid);
     json_t *uuids = zs_store_find(store, txn, TAGS, "resourceUuid", r, 1000000);
     json_decref(r);
-    size_t i;
-    json_t *u;
-    int rc = 0;
-    json_array_foreach(uuids, i, u)
-        if ((rc = zs_store_del(store, txn, TAGS, json_string_value(u))) != 0 && rc != MDB_NOTFOUND)
-            break;
-    if (json_array_size(uuids))
+    if (!uuids)
+        return EIO;   /* the index walk failed (logged): never report the tags as deleted */
+    int rc = zs_store_del_all(store, txn, TAGS, uuids);
+    if (rc == 0 && json_array_size(uuids))
         zs_info("deleted %zu tags of deleted resource %s", json_array_size(uuids), ruuid);
     json_decref(uuids);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc;
 }
 
 static json_t *delete_resource_tags(zs_call_t *call, json_t **error)

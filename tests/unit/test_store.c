@@ -240,6 +240,23 @@ START_TEST(t_put_get_del)
 }
 END_TEST
 
+/* zs_store_del_all: every listed record goes with its index entries, absent ones are skipped,
+ * an unknown collection is the error it is for zs_store_del. */
+START_TEST(t_del_all)
+{
+    commit_two_vms("alpha", 1, "beta", 2);
+    MDB_txn *txn = begin(true);
+    json_t *uuids = json_pack("[s,s,s]", U(1), U(7), U(2));
+    ck_assert_int_eq(zs_store_del_all(st, txn, "vms", uuids), 0);
+    ck_assert_uint_eq(zs_store_count(st, txn, "vms"), 0);
+    ck_assert_str_eq(all(txn, "vms", "name"), "");
+    ck_assert_int_eq(zs_store_del_all(st, txn, "vms", NULL), 0);
+    ck_assert_int_eq(zs_store_del_all(st, txn, "nope", uuids), EINVAL);
+    commit(txn);
+    json_decref(uuids);
+}
+END_TEST
+
 START_TEST(t_update_moves_index)
 {
     commit_two_vms("alpha", 1, "alpha", 1);
@@ -1090,6 +1107,7 @@ static Suite *store_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, t_put_get_del);
+    tcase_add_test(tc, t_del_all);
     tcase_add_test(tc, t_update_moves_index);
     tcase_add_test(tc, t_refusals);
     tcase_add_test(tc, t_indexed);
