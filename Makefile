@@ -104,11 +104,13 @@ run: deps
 # Before it, the whole tree (programs and unit tests) is compiled with clang as well, into
 # build-clang/, so a warning either compiler finds fails `make test` (and CI). -O0: clang's
 # warnings come from its front end, not the optimizer, and -O0 keeps the extra step short.
+# Both builds use every core unless the caller chose a -j of its own.
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TEST_JOBS = $(if $(findstring j,$(filter-out --%,$(MAKEFLAGS))),,-j$(shell nproc))
 test: deps
-	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang CFLAGS="-O0 -g" all unit-bins
+	@$(MAKE) --no-print-directory $(TEST_JOBS) BUILD=build-clang CC=clang CFLAGS="-O0 -g" all unit-bins
 	@echo "clang build: ok (build-clang/)"
-	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+	@$(MAKE) --no-print-directory $(TEST_JOBS) BUILD=build-asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 	  all build-asan-unit
 	@ZS_BIN=build-asan/bin tests/run-all $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 
