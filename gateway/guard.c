@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SERVICES 32
@@ -27,7 +28,12 @@ static int64_t body_timeout_ms;
 /* A service that answered a call this recently is serving, not stalled: its waiting calls are
  * in flight and leave soon, so it may hold more workers (never all: others keep a share). */
 #define LIVE_MS 250
-#define ADMIT_WAIT_MS 100   /* how long a call may wait for a slot of a full, serving service */
+/* A call finding a serving service full waits for a slot while the service keeps answering
+ * (checked every ADMIT_CHECK_MS), at most ADMIT_WAIT_MS. Not less: a durable service's answers
+ * come in group commits, and one slow fsync leaves no slot free for 100 ms or more without the
+ * service being in trouble. */
+#define ADMIT_WAIT_MS 1000
+#define ADMIT_CHECK_MS 50
 
 #define SWEEP_MS 100
 
@@ -36,10 +42,17 @@ static pthread_t sweeper;
 static bool sweeping;
 static atomic_bool stopping;
 
+/* Calls finding a serving service full queue up: while any call queues, newcomers queue too,
+ * so a slot freed goes to a call that has waited rather than to the worker that just freed it
+ * (that worker, on a kept-alive connection, is back first and would take every slot: the
+ * waiting calls then time out as 503 under a load the service is keeping up with). */
 static struct {
     char name[32];
     atomic_int waiting;
     _Atomic int64_t answered_ms;   /* when a call to it last came back (zs_mono_ms) */
+    atomic_int queued;             /* calls in the slow path of guard_enter */
+    pthread_mutex_t lock;          /* held by queued calls between their checks and waits */
+    pthread_cond_t freed;          /* a slot was given back while calls queued */
 } services[MAX_SERVICES];
 static size_t nservices;
 
@@ -60,8 +73,16 @@ static void add_service(const char *name)
     for (size_t i = 0; i < nservices; i++)
         if (strcmp(services[i].name, name) == 0)
             return;
-    if (nservices < MAX_SERVICES)
-        snprintf(services[nservices++].name, sizeof services[0].name, "%s", name);
+    if (nservices < MAX_SERVICES) {
+        snprintf(services[nservices].name, sizeof services[0].name, "%s", name);
+        pthread_condattr_t monotonic;
+        pthread_condattr_init(&monotonic);
+        pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+        pthread_mutex_init(&services[nservices].lock, NULL);
+        pthread_cond_init(&services[nservices].freed, &monotonic);
+        pthread_condattr_destroy(&monotonic);
+        nservices++;
+    }
 }
 
 void guard_init(int threads)
@@ -263,31 +284,53 @@ static int service_index(const char *service)
     return -1;
 }
 
+/* Takes a slot if one is free for `limit`: true when taken. */
+static bool take_slot(int i, int limit)
+{
+    int n = atomic_load(&services[i].waiting);
+    while (n < limit)
+        if (atomic_compare_exchange_weak(&services[i].waiting, &n, n + 1))
+            return true;
+    return false;
+}
+
+static bool is_live(int i)
+{
+    return zs_mono_ms() - atomic_load(&services[i].answered_ms) < LIVE_MS;
+}
+
 bool guard_enter(const char *service)
 {
     int i = service_index(service);
     if (i < 0)
         return true;
-    int64_t until = 0;
+    if (atomic_load(&services[i].queued) == 0 &&
+        take_slot(i, is_live(i) ? per_live_service : per_service))
+        return true;
+    if (!is_live(i))
+        return false;   /* stalled: refuse at once */
+    /* serving but full: its calls leave within milliseconds, so wait briefly for a slot
+     * rather than refuse (a refusal answered at once is retried at once: churn) */
+    int64_t until = zs_mono_ms() + ADMIT_WAIT_MS;
+    pthread_mutex_lock(&services[i].lock);
+    atomic_fetch_add(&services[i].queued, 1);   /* before the check: see guard_leave */
+    bool taken = false;
     for (;;) {
-        int n = atomic_load(&services[i].waiting);
-        bool live = zs_mono_ms() - atomic_load(&services[i].answered_ms) < LIVE_MS;
-        if (n < (live ? per_live_service : per_service)) {
-            if (atomic_compare_exchange_weak(&services[i].waiting, &n, n + 1))
-                return true;
-            continue;
-        }
-        if (!live)
-            return false;   /* stalled: refuse at once */
-        /* serving but full: its calls leave within milliseconds, so wait briefly for a slot
-         * rather than refuse (a refusal answered at once is retried at once: churn) */
-        int64_t now = zs_mono_ms();
-        if (!until)
-            until = now + ADMIT_WAIT_MS;
-        else if (now >= until)
-            return false;
-        usleep(1000);
+        bool live = is_live(i);
+        if ((taken = take_slot(i, live ? per_live_service : per_service)) || !live)
+            break;
+        if (zs_mono_ms() >= until)
+            break;
+        struct timespec check;
+        clock_gettime(CLOCK_MONOTONIC, &check);
+        check.tv_nsec += ADMIT_CHECK_MS * 1000000L;
+        check.tv_sec += check.tv_nsec / 1000000000L;
+        check.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&services[i].freed, &services[i].lock, &check);
     }
+    atomic_fetch_sub(&services[i].queued, 1);
+    pthread_mutex_unlock(&services[i].lock);
+    return taken;
 }
 
 void guard_leave(const char *service)
@@ -297,4 +340,13 @@ void guard_leave(const char *service)
         return;
     atomic_store(&services[i].answered_ms, zs_mono_ms());
     atomic_fetch_sub(&services[i].waiting, 1);
+    /* Sequentially consistent with the queued call's increment then check: either it sees
+     * this slot free or this sees it queued and wakes it (under the lock, so not before it
+     * waits). */
+    if (atomic_load(&services[i].queued) > 0) {
+        pthread_mutex_lock(&services[i].lock);
+        pthread_cond_broadcast(&services[i].freed);
+        pthread_mutex_unlock(&services[i].lock);
+    }
 }
+
