@@ -13,6 +13,7 @@
 #include "../../gateway/http.c"
 #include "../../gateway/route.c"
 #include "fuzz_route.h"
+#include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 
@@ -65,6 +66,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;   /* the server lives as long as the fuzzer */
 }
 
+/* connect(), carried on when a signal interrupts it: libFuzzer's timeout timer (SIGALRM,
+ * every second) lands in it now and then, and the connection then completes on its own. */
+static int connect_through_signals(int fd, const struct sockaddr_in *to)
+{
+    if (connect(fd, (const struct sockaddr *)to, sizeof *to) == 0)
+        return 0;
+    if (errno != EINTR)
+        return -1;
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int rc;
+    while ((rc = poll(&p, 1, 5000)) < 0 && errno == EINTR)
+        ;
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (rc != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
+        errno = error ? error : ETIMEDOUT;
+        return -1;
+    }
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -74,12 +96,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * of ports in TIME_WAIT. */
     struct linger reset = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+    if (fd < 0 || connect_through_signals(fd, &to) != 0) {
         perror("fuzz_http: connect to the in-process server");
         abort();
     }
     for (size_t sent = 0; sent < size;) {
         ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             break;   /* the server may answer and close before reading everything */
         sent += (size_t)n;
