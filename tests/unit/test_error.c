@@ -6,6 +6,7 @@
 #include "error.h"
 #include "license.h"
 #include "query.h"
+#include "testutil.h"
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,9 +148,5 @@ int main(void)
     tcase_add_test(t, api_validation_reason_is_optional);
     tcase_add_test(t, query_condition_value_reasons);
     suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* test_remote.c — the pool that talks to other services for a service loop (remote.h). */
 #include "config.h"
 #include "remote.h"
+#include "testutil.h"
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -134,9 +135,5 @@ int main(void)
     tcase_add_test(tc, a_stuck_task_does_not_hold_the_others);
     tcase_add_test(tc, destroy_releases_tasks_not_run);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

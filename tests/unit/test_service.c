@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "config.h"
 #include "service.h"
+#include "testutil.h"
 #include <check.h>
 #include <czmq.h>
 #include <pthread.h>
@@ -343,13 +344,7 @@ int main(void)
     tcase_add_test(tc, timers_run_in_order_at_their_interval_and_stop_with_the_service);
     tcase_add_test(tc, more_watched_sockets_than_the_old_table_all_served);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", base_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", base_dir);
-    return failed ? 1 : 0;
+    int rc = test_run_suite(s);
+    test_remove_dir(base_dir);
+    return rc;
 }
