@@ -48,6 +48,7 @@ typedef struct {
     zlistx_t *waiters;      /* waiter_t* */
 } open_job_t;
 
+/* The answers of one turn's drain of a service socket, stored with the loop's batch. */
 typedef struct {
     zs_msg_t replies[256];
     int n;
@@ -61,7 +62,6 @@ typedef struct {
     size_t committing;        /* submitted in the current batch, not yet tracked */
     /* Tunables, read once at start (broker.*): see jobs.h. */
     int64_t window_max, backoff_base_ms, backoff_cap_ms, ack_lease_ms, max_open;
-    completions_t completions;   /* on_service_reply's, kept off the stack */
 } jobs_t;
 
 static jobs_t *jobs_of(zs_service_t *svc)
@@ -324,41 +324,61 @@ static int store_completions(zs_service_t *svc, MDB_txn *txn, void *arg)
     return 0;
 }
 
-/* A service socket is readable: store every completion waiting there in one transaction. */
+/* The batch holding completions `arg` committed (rc 0) or failed: their jobs have left their
+ * windows (finished_after_commit), so the jobs waiting for a place take them. */
+static void completions_stored(zs_service_t *svc, void *arg, int rc)
+{
+    completions_t *c = arg;
+    if (rc != 0)   /* not stored: the jobs stay open and will be re-dispatched */
+        zs_errorf("storing %d completions failed: %s", c->n, zs_store_strerror(rc));
+    for (int i = 0; i < c->n; i++)
+        zs_msg_clear(&c->replies[i]);
+    free(c);
+    if (rc != ECANCELED)
+        fill_all(svc, jobs_of(svc));
+}
+
+/* A service socket is readable: the completions waiting there are stored with the loop's
+ * batch (zs_service_write_later), 256 to a write. */
 static void on_service_reply(zs_service_t *svc, void *sock)
 {
     jobs_t *J = jobs_of(svc);
-    completions_t *c = &J->completions;
-    do {
-        c->n = 0;
-        while (c->n < 256 && (zsock_events(sock) & ZMQ_POLLIN)) {
-            if (zs_bus_recv(sock, &c->replies[c->n], NULL) != 0)
-                continue;
-            zs_msg_t *r = &c->replies[c->n];
-            open_job_t *j = r->job ? zhashx_lookup(J->open_jobs, r->id) : NULL;
-            if (r->kind == 'A' && j) {   /* the service holds it: no re-send while it does */
-                j->acked_until = zs_mono_ms() + J->ack_lease_ms;
-                zs_msg_clear(r);
-            } else if (r->kind == 'R' && r->job && !r->ok &&
-                       strcmp(zs_error_code(r->body), ZS_SYS_BUSY) == 0) {
-                if (j)   /* refused, not run: sent again after its backoff */
-                    land(j);
-                zs_msg_clear(r);
-            } else if (r->kind == 'R' && r->job) {
-                c->n++;
-            } else {
-                zs_msg_clear(r);
+    completions_t *c = NULL;
+    bool landed = false;
+    for (int taken = 0; taken < 4096 && (zsock_events(sock) & ZMQ_POLLIN); taken++) {
+        if (!c && !(c = calloc(1, sizeof *c))) {
+            zs_errorf("out of memory taking job answers: they stay queued");
+            break;
+        }
+        if (zs_bus_recv(sock, &c->replies[c->n], NULL) != 0)
+            continue;
+        zs_msg_t *r = &c->replies[c->n];
+        open_job_t *j = r->job ? zhashx_lookup(J->open_jobs, r->id) : NULL;
+        if (r->kind == 'A' && j) {   /* the service holds it: no re-send while it does */
+            j->acked_until = zs_mono_ms() + J->ack_lease_ms;
+            zs_msg_clear(r);
+        } else if (r->kind == 'R' && r->job && !r->ok &&
+                   strcmp(zs_error_code(r->body), ZS_SYS_BUSY) == 0) {
+            if (j) {   /* refused, not run: sent again after its backoff */
+                land(j);
+                landed = true;
             }
+            zs_msg_clear(r);
+        } else if (r->kind == 'R' && r->job) {
+            if (++c->n == 256) {
+                zs_service_write_later(svc, store_completions, completions_stored, c);
+                c = NULL;
+            }
+        } else {
+            zs_msg_clear(r);
         }
-        if (c->n) {
-            int rc = zs_service_write(svc, store_completions, c);
-            if (rc != 0)   /* not stored: the job stays open and will be re-dispatched */
-                zs_errorf("storing %d completions failed: %s", c->n, zs_store_strerror(rc));
-        }
-        for (int i = 0; i < c->n; i++)
-            zs_msg_clear(&c->replies[i]);
-    } while (c->n == 256);
-    fill_all(svc, J);
+    }
+    if (c && c->n)
+        zs_service_write_later(svc, store_completions, completions_stored, c);
+    else
+        free(c);
+    if (landed)
+        fill_all(svc, J);
 }
 
 /* ---- handlers ------------------------------------------------------------------------ */

@@ -249,7 +249,7 @@ int outbox_add(zs_service_t *svc, MDB_txn *txn, const char *job_uuid, const char
                bool success, const json_t *body)
 {
     char uuid[ZS_UUID_LEN + 1];
-    zs_uuid_new(uuid);
+    zs_uuid_new_ordered(uuid);
     int64_t now = zs_now_ms();
     char *text = json_dumps(body, JSON_COMPACT);
     json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:I, s:b, s:s}", "uuid", uuid,
@@ -410,7 +410,7 @@ static json_t *outbox_enqueue(zs_call_t *call, json_t **error)
         return zs_call_invalid(call, error, "webhook url[%.200s]: %s", url, why);
     char fresh[ZS_UUID_LEN + 1];
     json_t *success = json_object_get(call->req->body, "success");
-    int rc = outbox_add(call->svc, call->txn, job ? job : zs_uuid_new(fresh), url,
+    int rc = outbox_add(call->svc, call->txn, job ? job : zs_uuid_new_ordered(fresh), url,
                         !success || json_is_true(success), json_object_get(call->req->body, "body"));
     if (rc != 0)
         return zs_call_store_fail(call, error, rc);

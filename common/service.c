@@ -253,36 +253,49 @@ static int setup(zs_service_t *svc, const char *bind)
 }
 
 
+/* Delivers what waits on the event subscription to the modules, at most 512 events (so a
+ * flood of events cannot starve the requests). */
+static void take_events(zs_service_t *svc)
+{
+    for (int n = 0; n < 512 && (zsock_events(svc->sub) & ZMQ_POLLIN); n++) {
+        char topic[128];
+        json_t *body = zs_events_recv(svc->sub, topic, sizeof topic);
+        FOREACH_MODULE(svc->def, m)
+            if (body && m->on_event)
+                m->on_event(svc, topic, body);
+        json_decref(body);
+    }
+}
+
 int zs_service_run(zs_service_t *svc)
 {
     zpoller_t *poller = svc->poller;
     zs_info("%s serving on %s (data %s/%s)", svc->process, svc->bind, zs_config_data_dir(),
             svc->def->name);
     while (!atomic_load(&svc->stopping)) {
-        int64_t wait = svc->qlen ? 0 : until_next_timer(svc);
+        int64_t wait = svc->qlen || svc->nlaters ? 0 : until_next_timer(svc);
         void *which = zpoller_wait(poller, (int)wait);
         if (which == &svc->wake[0]) {
             char drain[64];
             while (read(svc->wake[0], drain, sizeof drain) > 0)
                 ;
             atomic_store(&svc->stopping, true);   /* a signal wrote it */
-        } else if (which && which != svc->router && which != svc->sub) {
-            for (size_t i = 0; i < svc->nwatches; i++)
-                if (svc->watches[i].sock == which)
-                    svc->watches[i].fn(svc, which);
-        } else if (which && which == svc->sub) {
-            char topic[128];
-            json_t *body = zs_events_recv(svc->sub, topic, sizeof topic);
-            FOREACH_MODULE(svc->def, m)
-                if (body && m->on_event)
-                    m->on_event(svc, topic, body);
-            json_decref(body);
         }
+        /* Every socket with input, not only the one the poller named (it names the first of
+         * its list that is readable, so under load the ROUTER would starve the others); what
+         * their handlers write joins this turn's batch (zs_service_write_later). */
+        for (size_t i = 0; i < svc->nwatches; i++)
+            if (zsock_events(svc->watches[i].sock) & ZMQ_POLLIN)
+                svc->watches[i].fn(svc, svc->watches[i].sock);
+        if (svc->sub)
+            take_events(svc);
         service_intake(svc);
-        if (svc->qlen)
+        if (svc->qlen || svc->nlaters)
             service_run_batch(svc);
         run_timers(svc);
     }
+    if (svc->nlaters)   /* what the last turn received is stored before the service goes */
+        service_run_batch(svc);
     zs_info("%s stopping", svc->process);
     return 0;
 }
@@ -353,6 +366,7 @@ void zs_service_destroy(zs_service_t **self_p)
     *self_p = NULL;
     /* The pool first: tasks still out end (done with no service) while modules are alive. */
     service_remote_stop(svc);
+    service_cancel_laters(svc);
     if (svc->store)
         FOREACH_MODULE(svc->def, m)
             if (m->stop)

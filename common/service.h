@@ -199,6 +199,19 @@ json_t *zs_call_deferred(void);
 void zs_deferred_answer(zs_service_t *svc, zs_deferred_t **d, bool ok, int status,
                         const char *api, json_t *body);
 
+/* Queues a write for the loop's next batch: fn(svc, txn, arg) runs inside that batch's
+ * transaction, before its requests, so the work that arrives on watched sockets and events
+ * (job completions, notifications) shares one commit (one fsync) with the requests of the
+ * same turn instead of committing once per message. fn runs in a nested transaction of its
+ * own: a non-zero return rolls back its writes, its after-commit actions and its events, and
+ * nothing else. done(svc, arg, rc) is then called exactly once, after the batch's commit:
+ * rc 0 when fn's writes are durable, else fn's return, the commit's LMDB code, or ECANCELED
+ * when the service stops first, or ENOMEM at once when the queue cannot grow; done owns arg.
+ * Not for handlers, which write in the call's transaction: a write a handler queues runs in
+ * the next batch whatever becomes of its request. Loop thread only. */
+void zs_service_write_later(zs_service_t *svc, int (*fn)(zs_service_t *svc, MDB_txn *txn, void *arg),
+                            void (*done)(zs_service_t *svc, void *arg, int rc), void *arg);
+
 /* Runs fn inside a write transaction of its own, committed at once (for tick work).
  * fn returns 0 to commit, non-zero to abort. Returns fn's value or an LMDB code. */
 int zs_service_write(zs_service_t *svc, int (*fn)(zs_service_t *svc, MDB_txn *txn, void *arg),

@@ -40,6 +40,70 @@ void zs_service_after_commit(zs_service_t *svc, void (*fn)(zs_service_t *, void 
     svc->afters[svc->nafters++] = (struct after){fn, arg, drop};
 }
 
+void zs_service_write_later(zs_service_t *svc, int (*fn)(zs_service_t *, MDB_txn *, void *),
+                            void (*done)(zs_service_t *, void *, int), void *arg)
+{
+    if (svc->nlaters == svc->cap_laters) {
+        size_t cap = svc->cap_laters ? 2 * svc->cap_laters : 64;
+        struct later *l = realloc(svc->laters, cap * sizeof *l);
+        if (!l) {
+            done(svc, arg, ENOMEM);
+            return;
+        }
+        svc->laters = l;
+        svc->cap_laters = cap;
+    }
+    svc->laters[svc->nlaters++] = (struct later){fn, done, arg, 0};
+}
+
+/* Calls the done of the writes laters[0..n) (taken off the service), each with its rc. */
+static void finish_laters(zs_service_t *svc, struct later *laters, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        laters[i].done(svc, laters[i].arg, laters[i].rc);
+    free(laters);
+}
+
+void service_cancel_laters(zs_service_t *svc)
+{
+    struct later *l = svc->laters;
+    size_t n = svc->nlaters;
+    svc->laters = NULL;
+    svc->nlaters = svc->cap_laters = 0;
+    for (size_t i = 0; i < n; i++)
+        l[i].rc = ECANCELED;
+    finish_laters(svc, l, n);
+}
+
+/* Drops the events queued from index `from` on. */
+static void drop_events(zs_service_t *svc, size_t from)
+{
+    while (json_array_size(svc->pending_events) > from)
+        json_array_remove(svc->pending_events, json_array_size(svc->pending_events) - 1);
+}
+
+/* Runs the queued writes l[0..n) in `txn`, each in a nested transaction; sets each rc. */
+static void run_laters(zs_service_t *svc, MDB_txn *txn, struct later *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        MDB_txn *child = NULL;
+        size_t events_before = json_array_size(svc->pending_events), afters_before = svc->nafters;
+        int rc = zs_store_begin(svc->store, txn, true, &child);
+        if (rc == 0) {
+            rc = l[i].fn(svc, child, l[i].arg);
+            if (rc == 0)
+                rc = mdb_txn_commit(child);
+            else
+                mdb_txn_abort(child);
+        }
+        l[i].rc = rc;
+        if (rc != 0) {
+            drop_afters(svc, afters_before);
+            drop_events(svc, events_before);
+        }
+    }
+}
+
 struct zs_deferred {
     zframe_t *identity;
     zs_msg_t req;
@@ -171,11 +235,10 @@ static outcome_t handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const
                     mdb_txn_abort(child);
                 }
             }
-            if (!result)   /* a rolled-back request announces and sends nothing */
+            if (!result) {   /* a rolled-back request announces and sends nothing */
                 drop_afters(svc, afters_before);
-            if (!result)
-                while (json_array_size(svc->pending_events) > events_before)
-                    json_array_remove(svc->pending_events, json_array_size(svc->pending_events) - 1);
+                drop_events(svc, events_before);
+            }
             if (!result && zs_call_is_pending(error)) {
                 json_decref(error);
                 if (json_array_size(call.asks) && q->rounds < ZS_CALL_REMOTE_ROUNDS) {
@@ -298,10 +361,18 @@ void service_run_batch(zs_service_t *svc)
         write |= needs_write(&taken[n].req);
         n++;
     }
-    if (n == 0)
+    /* The writes queued so far go in this batch; those their done queue go in the next. */
+    struct later *laters = svc->laters;
+    size_t nlaters = svc->nlaters;
+    svc->laters = NULL;
+    svc->nlaters = svc->cap_laters = 0;
+    if (n == 0 && nlaters == 0)
         return;
+    write |= nlaters > 0;
     MDB_txn *txn;
     int rc = zs_store_begin(svc->store, NULL, write, &txn);
+    if (rc == 0)
+        run_laters(svc, txn, laters, nlaters);
     for (int i = 0; i < n; i++) {
         zs_msg_t *req = &taken[i].req;
         if (svc->write_delay_us > 0 && needs_write(req))
@@ -348,6 +419,10 @@ void service_run_batch(zs_service_t *svc)
         json_decref(taken[i].memo);
     }
     flush_events(svc, rc == 0);
+    for (size_t i = 0; rc != 0 && i < nlaters; i++)
+        if (laters[i].rc == 0)   /* nothing of the batch is durable */
+            laters[i].rc = rc;
+    finish_laters(svc, laters, nlaters);
 }
 
 int zs_service_write(zs_service_t *svc, int (*fn)(zs_service_t *, MDB_txn *, void *), void *arg)

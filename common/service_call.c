@@ -44,7 +44,7 @@ int zs_call_new_uuid(zs_call_t *call, const char *collection, char out[33], json
 {
     const char *given = zs_call_str(call, "resourceUuid");
     if (!given) {
-        zs_uuid_new(out);
+        zs_uuid_new_ordered(out);
         return 0;
     }
     json_t *old = zs_store_get(call->svc->store, call->txn, collection, given);

@@ -57,6 +57,14 @@ struct zs_service {
     void **states;                /* module i's state (zs_module_t.create), or NULL */
     struct after { void (*fn)(zs_service_t *, void *); void *arg; void (*drop)(void *); } *afters;
     size_t nafters, cap_afters;
+    /* zs_service_write_later's writes, waiting for the next batch. */
+    struct later {
+        int (*fn)(zs_service_t *, MDB_txn *, void *);
+        void (*done)(zs_service_t *, void *, int);
+        void *arg;
+        int rc;
+    } *laters;
+    size_t nlaters, cap_laters;
     zframe_t *current_identity;   /* of the request being handled (for deferral) */
     /* Requests taken off the ROUTER, waiting for a batch: a ring of at most qmax. Beyond it a
      * request is refused at once (SYS.1010) instead of waiting in a queue that takes
@@ -92,9 +100,12 @@ struct zs_service {
 
 /* service_batch.c: takes what waits on the ROUTER into the queue (see service.h). */
 void service_intake(zs_service_t *svc);
-/* service_batch.c: runs up to ZS_SERVICE_BATCH queued requests in one transaction, commits,
- * replies. Nothing when the queue is empty. */
+/* service_batch.c: runs the writes queued by zs_service_write_later and up to
+ * ZS_SERVICE_BATCH queued requests in one transaction, commits, replies, then calls the
+ * writes' done. Nothing when both are empty. */
 void service_run_batch(zs_service_t *svc);
+/* service_batch.c: calls the done of every queued write with ECANCELED (at teardown). */
+void service_cancel_laters(zs_service_t *svc);
 
 /* service_jobs.c: the stored outcome {ok, st, body, at} of job `id` (new reference), or NULL
  * when it was not executed (or is forgotten). */

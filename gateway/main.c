@@ -301,7 +301,7 @@ static int call_async(request_t *r)
     if (given)
         snprintf(job, sizeof job, "%s", given);
     else
-        zs_uuid_new(job);
+        zs_uuid_new_ordered(job);
     int64_t timeout = default_job_timeout_ms;
     const char *t = mg_get_header(r->conn, "X-API-Timeout");
     if (t) {

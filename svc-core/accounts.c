@@ -103,7 +103,7 @@ static int create_admin(zs_service_t *svc, MDB_txn *txn, void *arg)
     if (password_hash(digest, hash) != 0)
         return ENOMEM;
     int64_t now = zs_now_ms();
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "uuid", zs_uuid_new(uuid),
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "uuid", zs_uuid_new_ordered(uuid),
                             "name", "admin", "type", "SystemAdmin", "description",
                             "the built-in administrator", "passwordHash", hash, "createDate",
                             (json_int_t)now, "lastOpDate", (json_int_t)now);

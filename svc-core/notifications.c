@@ -26,6 +26,7 @@
 #include "core.h"
 #include "error.h"
 #include "log.h"
+#include "uuid.h"
 #include <sodium.h>
 #include <string.h>
 
@@ -141,8 +142,13 @@ static bool spec_of(const char *topic, const json_t *b, note_spec_t *s)
     return true;
 }
 
-/* The uuid of the notification of this event: the same in every core instance. */
-static void event_uuid(const char *topic, const json_t *body, char out[33])
+/* The uuid of the notification of this event: the same in every core instance (a hash of
+ * the event). When the event names its resource by uuid, the first 12 hex digits are that
+ * uuid's (the rest, 80 bits, the hash's): the notifications of records made together
+ * (time-ordered uuids, uuid.h) then sort together, and a burst of them is stored on a few
+ * B-tree pages instead of one random page each. */
+static void event_uuid(const char *topic, const json_t *body, const char *resource_uuid,
+                       char out[33])
 {
     char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
     unsigned char h[16];
@@ -154,11 +160,13 @@ static void event_uuid(const char *topic, const json_t *body, char out[33])
     crypto_generichash_final(&st, h, sizeof h);
     free(text);
     sodium_bin2hex(out, 33, h, sizeof h);
+    if (zs_uuid_valid(resource_uuid))
+        memcpy(out, resource_uuid, 12);
 }
 
 typedef struct {
-    const char *topic;
-    const json_t *body;
+    char topic[128];
+    json_t *body;
     bool created;
 } event_t;
 
@@ -169,7 +177,7 @@ static int create_note(zs_service_t *svc, MDB_txn *txn, void *arg)
     if (!spec_of(e->topic, e->body, &s))
         return NOTHING;
     char uuid[33];
-    event_uuid(e->topic, e->body, uuid);
+    event_uuid(e->topic, e->body, field(e->body, s.resource_key), uuid);
     zs_store_t *store = zs_service_store(svc);
     json_t *old = zs_store_get(store, txn, NOTES, uuid);
     if (old) {   /* another core instance, or the same event again */
@@ -204,14 +212,30 @@ static int create_note(zs_service_t *svc, MDB_txn *txn, void *arg)
     return rc;
 }
 
+static void note_stored(zs_service_t *svc, void *arg, int rc)
+{
+    (void)svc;
+    event_t *e = arg;
+    if (rc != 0 && rc != NOTHING)
+        zs_errorf("notification of %s lost: %s", e->topic, zs_store_strerror(rc));
+    else if (e->created)
+        zs_debug("notification of %s recorded", e->topic);
+    json_decref(e->body);
+    free(e);
+}
+
+/* Events arrive in floods under load (one per ticket change): each is stored with the
+ * loop's batch, one commit for all of a turn's, not one commit per event. */
 static void notes_event(zs_service_t *svc, const char *topic, json_t *body)
 {
-    event_t e = {topic, body, false};
-    int rc = zs_service_write(svc, create_note, &e);
-    if (rc != 0 && rc != NOTHING)
-        zs_errorf("notification of %s lost: %s", topic, zs_store_strerror(rc));
-    else if (e.created)
-        zs_debug("notification of %s recorded", topic);
+    event_t *e = calloc(1, sizeof *e);
+    if (!e) {
+        zs_errorf("notification of %s lost: out of memory", topic);
+        return;
+    }
+    snprintf(e->topic, sizeof e->topic, "%s", topic);
+    e->body = json_incref(body);
+    zs_service_write_later(svc, create_note, note_stored, e);
 }
 
 /* ---- APIs ---------------------------------------------------------------------------- */

@@ -133,7 +133,7 @@ static json_t *progress_report(zs_call_t *call, json_t **error)
         if (task)
             snprintf(uuid, sizeof uuid, "%s", task);
         else
-            zs_uuid_new(uuid);
+            zs_uuid_new_ordered(uuid);
         rec = json_pack("{s:s, s:s, s:I}", "uuid", uuid, "apiId", api_id,
                         "expireAt", (json_int_t)(now + max_age_ms()));
     } else {

@@ -73,7 +73,7 @@ static json_t *submit(zs_call_t *call, json_t **error)
     char uuid[ZS_UUID_LEN + 1];
     int64_t now = zs_now_ms();
     json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "uuid",
-                            zs_uuid_new(uuid), "name", name, "runnerClass", runner_class, "context",
+                            zs_uuid_new_ordered(uuid), "name", name, "runnerClass", runner_class, "context",
                             context, "status", "Idle", "type", type, "managementNodeUuid",
                             zs_service_node(call->svc), "attempts", 0, "createDate",
                             (json_int_t)now, "lastOpDate", (json_int_t)now);

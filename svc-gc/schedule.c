@@ -473,7 +473,7 @@ static int ensure_sweep(zs_service_t *svc, MDB_txn *txn, void *arg)
     int64_t now = zs_now_ms();
     json_int_t interval = zs_config_int("gc.sweep-interval", 3600);
     json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I}",
-                            "uuid", zs_uuid_new(uuid), "name", GC_SWEEP_JOB, "runnerClass",
+                            "uuid", zs_uuid_new_ordered(uuid), "name", GC_SWEEP_JOB, "runnerClass",
                             "gc:ExpireGCJobs", "context", "{}", "status", "Idle", "type",
                             "CycleBased", "managementNodeUuid", zs_service_node(svc), "attempts", 0,
                             "interval", interval, "nextRunDate", (json_int_t)(now + interval * 1000),

@@ -159,7 +159,7 @@ static json_t *create_tag(zs_call_t *call, const char *type, const char *rtype, 
     }
     char uuid[ZS_UUID_LEN + 1];
     int64_t now = zs_now_ms();
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "uuid", zs_uuid_new(uuid),
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "uuid", zs_uuid_new_ordered(uuid),
                             "resourceUuid", ruuid, "resourceType", rtype, "tag", tag, "type", type,
                             "createDate", (json_int_t)now, "lastOpDate", (json_int_t)now,
                             "accountUuid", zs_msg_account(call->req));

@@ -145,7 +145,7 @@ static int write_flows(zs_call_t *call, json_t *collection, const json_t *flows)
     int rc = 0;
     json_array_foreach(flows, i, f) {
         char uuid[ZS_UUID_LEN + 1];
-        zs_uuid_new(uuid);
+        zs_uuid_new_ordered(uuid);
         json_t *rec = json_pack("{s:s, s:O, s:s, s:O, s:O?, s:I, s:b, s:I, s:I}", "uuid", uuid, "name",
                                 json_object_get(f, "name"), "collectionUuid", cuuid, "approverUuid",
                                 json_object_get(f, "approverUuid"), "approverTitle",

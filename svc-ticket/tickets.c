@@ -61,7 +61,7 @@ int ticket_history_add(zs_service_t *svc, MDB_txn *txn, json_t *ticket, const ch
     char uuid[ZS_UUID_LEN + 1];
     int64_t now = zs_now_ms();
     json_t *rec = json_pack("{s:s, s:I, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:s?, s:O?, s:I, s:I}",
-                            "uuid", zs_uuid_new(uuid), "sequence", seq, "ticketUuid",
+                            "uuid", zs_uuid_new_ordered(uuid), "sequence", seq, "ticketUuid",
                             str(ticket, "uuid"), "fromStatus", from, "toStatus", to, "comment",
                             comment, "operatorType", operator_type, "operatorUuid", operator_uuid,
                             "flowName", flow_name, "executeResults", results, "createDate",

@@ -124,6 +124,13 @@ START_TEST(uuids)
     zs_uuid_new(u);
     ck_assert(zs_uuid_valid(u));
     ck_assert_int_eq(u[12], '4');
+    char a[33], b[33];   /* ordered: version 7, and a later one sorts after */
+    zs_uuid_new_ordered(a);
+    usleep(2000);
+    zs_uuid_new_ordered(b);
+    ck_assert(zs_uuid_valid(a) && zs_uuid_valid(b));
+    ck_assert_int_eq(a[12], '7');
+    ck_assert_int_lt(strcmp(a, b), 0);
     ck_assert(!zs_uuid_valid("0123456789ABCDEF0123456789abcdef"));
     ck_assert(!zs_uuid_valid("0123456789abcdef0123456789abcde"));
     ck_assert(!zs_uuid_valid(NULL));

@@ -7,6 +7,9 @@
  *                               writes K into its database, queues an after-commit function
  *                               when "after", then fails (SYS.1006) when "fail"
  *   {"op":"get", "key":K}       {"present": is K stored}
+ *   {"op":"later", "keys":[K...], "fail":[K...]}
+ *                               queues a zs_service_write_later per key that writes it (and
+ *                               fails with EINVAL for the keys in "fail")
  * and records what happened (handler runs, the batch transaction each put ran in, after-commit
  * functions run or dropped) for the test thread to check. */
 #include "bus.h"
@@ -15,6 +18,7 @@
 #include "service_runner.h"
 #include "uuid.h"
 #include <check.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +36,8 @@ typedef struct {
     bool after_ran;       /* its after-commit function ran */
     bool after_saw_it;    /* ...and a fresh read transaction found the key committed */
     bool after_dropped;   /* its after-commit function was dropped */
+    int done_calls;       /* zs_service_write_later: times its done was called */
+    int done_rc;          /* ...and the rc of the last */
 } seen_t;
 
 /* Written by the loop thread, read by the test thread once the replies are in; the mutex
@@ -82,6 +88,37 @@ static void drop_put(void *arg)
     free(arg);
 }
 
+typedef struct {
+    char key[32];
+    bool fail;
+} later_t;
+
+static int later_write(zs_service_t *svc, MDB_txn *txn, void *arg)
+{
+    later_t *l = arg;
+    pthread_mutex_lock(&seen_lock);
+    seen_t *s = seen_of(l->key);
+    if (s)
+        s->txn_id = mdb_txn_id(txn);
+    pthread_mutex_unlock(&seen_lock);
+    int rc = zs_store_kv_put(zs_service_store(svc), txn, PROBE_DB, l->key, strlen(l->key), "1", 1);
+    return rc ? rc : l->fail ? EINVAL : 0;
+}
+
+static void later_done(zs_service_t *svc, void *arg, int rc)
+{
+    (void)svc;
+    later_t *l = arg;
+    pthread_mutex_lock(&seen_lock);
+    seen_t *s = seen_of(l->key);
+    if (s) {
+        s->done_calls++;
+        s->done_rc = rc;
+    }
+    pthread_mutex_unlock(&seen_lock);
+    free(l);
+}
+
 static json_t *probe(zs_call_t *call, json_t **error)
 {
     atomic_fetch_add(&handler_runs, 1);
@@ -90,6 +127,18 @@ static json_t *probe(zs_call_t *call, json_t **error)
     zs_store_t *store = zs_service_store(call->svc);
     if (op && strcmp(op, "hold") == 0) {
         usleep((useconds_t)json_integer_value(json_object_get(body, "ms")) * 1000);
+        return json_object();
+    }
+    if (op && strcmp(op, "later") == 0) {
+        size_t i;
+        json_t *k, *fail = json_object_get(body, "fail");
+        json_array_foreach(json_object_get(body, "keys"), i, k) {
+            later_t *l = calloc(1, sizeof *l);
+            snprintf(l->key, sizeof l->key, "%s", json_string_value(k));
+            for (size_t j = 0; j < json_array_size(fail); j++)
+                l->fail |= json_equal(json_array_get(fail, j), k);
+            zs_service_write_later(call->svc, later_write, later_done, l);
+        }
         return json_object();
     }
     if (!op || !key)
@@ -320,12 +369,71 @@ START_TEST(a_job_sent_again_gets_its_stored_outcome)
 }
 END_TEST
 
+/* Waits up to 5 s for the done of `key`'s queued write. */
+static seen_t done_of(const char *key)
+{
+    seen_t s = seen_copy(key);
+    for (int i = 0; i < 500 && !s.done_calls; i++) {
+        usleep(10000);
+        s = seen_copy(key);
+    }
+    return s;
+}
+
+START_TEST(queued_writes_join_one_batch_and_fail_alone)
+{
+    start("0");
+    zs_msg_t reply;
+    call(json_pack("{s:s, s:[s,s,s], s:[s]}", "op", "later", "keys", "l1", "l2", "l3", "fail", "l2"),
+         NULL, &reply);
+    ck_assert(reply.ok);
+    zs_msg_clear(&reply);
+    seen_t l1 = done_of("l1"), l2 = done_of("l2"), l3 = done_of("l3");
+    /* each done once: the good ones durable (rc 0), the failing one with its own code */
+    ck_assert_int_eq(l1.done_calls, 1);
+    ck_assert_int_eq(l1.done_rc, 0);
+    ck_assert_int_eq(l2.done_calls, 1);
+    ck_assert_int_eq(l2.done_rc, EINVAL);
+    ck_assert_int_eq(l3.done_calls, 1);
+    ck_assert_int_eq(l3.done_rc, 0);
+    /* one transaction for the three: one commit */
+    ck_assert_uint_ne(l1.txn_id, 0);
+    ck_assert_uint_eq(l1.txn_id, l2.txn_id);
+    ck_assert_uint_eq(l1.txn_id, l3.txn_id);
+    /* l2's write went with l2 alone */
+    ck_assert(present("l1"));
+    ck_assert(!present("l2"));
+    ck_assert(present("l3"));
+}
+END_TEST
+
+START_TEST(a_queued_write_is_told_when_its_batch_does_not_commit)
+{
+    start("2");   /* the request's batch and the next (the queued write's) fail to commit */
+    zs_msg_t reply;
+    call(json_pack("{s:s, s:[s]}", "op", "later", "keys", "w"), NULL, &reply);
+    ck_assert(!reply.ok);
+    zs_msg_clear(&reply);
+    seen_t w = done_of("w");
+    ck_assert_int_eq(w.done_calls, 1);
+    ck_assert_int_eq(w.done_rc, EIO);
+    ck_assert(!present("w"));
+    call(put("after", false), NULL, &reply);   /* commits work again */
+    ck_assert(reply.ok);
+    zs_msg_clear(&reply);
+    ck_assert(present("after"));
+    ck_assert_int_eq(seen_copy("w").done_calls, 1);   /* never called again */
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {
         a_failing_request_rolls_back_only_itself,
         after_commit_functions_wait_for_a_successful_commit,
         a_job_sent_again_gets_its_stored_outcome,
+        queued_writes_join_one_batch_and_fail_alone,
+        a_queued_write_is_told_when_its_batch_does_not_commit,
         NULL,
     };
     return service_tests_main("runtime", base_dir, sizeof base_dir, stop, tests);
