@@ -64,12 +64,20 @@ static void finish_laters(zs_service_t *svc, struct later *laters, size_t n)
     free(laters);
 }
 
-void service_cancel_laters(zs_service_t *svc)
+/* Takes the queued writes off the service (the caller frees them): *n of them. */
+static struct later *take_laters(zs_service_t *svc, size_t *n)
 {
     struct later *l = svc->laters;
-    size_t n = svc->nlaters;
+    *n = svc->nlaters;
     svc->laters = NULL;
     svc->nlaters = svc->cap_laters = 0;
+    return l;
+}
+
+void service_cancel_laters(zs_service_t *svc)
+{
+    size_t n;
+    struct later *l = take_laters(svc, &n);
     for (size_t i = 0; i < n; i++)
         l[i].rc = ECANCELED;
     finish_laters(svc, l, n);
@@ -362,10 +370,8 @@ void service_run_batch(zs_service_t *svc)
         n++;
     }
     /* The writes queued so far go in this batch; those their done queue go in the next. */
-    struct later *laters = svc->laters;
-    size_t nlaters = svc->nlaters;
-    svc->laters = NULL;
-    svc->nlaters = svc->cap_laters = 0;
+    size_t nlaters;
+    struct later *laters = take_laters(svc, &nlaters);
     if (n == 0 && nlaters == 0)
         return;
     write |= nlaters > 0;
