@@ -25,8 +25,10 @@ static int per_service;       /* calls that may wait on a service that has stopp
 static int per_live_service;  /* ... on one that answered within LIVE_MS */
 static int64_t body_timeout_ms;
 
-/* A service that answered a call this recently is serving, not stalled: its waiting calls are
- * in flight and leave soon, so it may hold more workers (never all: others keep a share). */
+/* A service that answered a call this recently, or that was idle this recently (no call
+ * waiting on it), is serving, not stalled: its waiting calls are in flight and leave soon, so
+ * it may hold more workers (never all: others keep a share). Idle counts: a burst arriving at
+ * a service that answered nothing for a while is not a sign that it stalled. */
 #define LIVE_MS 250
 /* A call finding a serving service full waits for a slot while the service keeps answering
  * (checked every ADMIT_CHECK_MS), at most ADMIT_WAIT_MS. Not less: a durable service's answers
@@ -49,7 +51,8 @@ static atomic_bool stopping;
 static struct {
     char name[32];
     atomic_int waiting;
-    _Atomic int64_t answered_ms;   /* when a call to it last came back (zs_mono_ms) */
+    _Atomic int64_t answered_ms;   /* when a call to it last came back, or it last became busy
+                                      (a call took a slot with none waiting), zs_mono_ms */
     atomic_int queued;             /* calls in the slow path of guard_enter */
     pthread_mutex_t lock;          /* held by queued calls between their checks and waits */
     pthread_cond_t freed;          /* a slot was given back while calls queued */
@@ -289,8 +292,11 @@ static bool take_slot(int i, int limit)
 {
     int n = atomic_load(&services[i].waiting);
     while (n < limit)
-        if (atomic_compare_exchange_weak(&services[i].waiting, &n, n + 1))
+        if (atomic_compare_exchange_weak(&services[i].waiting, &n, n + 1)) {
+            if (n == 0)   /* idle until now: its liveness counts from here */
+                atomic_store(&services[i].answered_ms, zs_mono_ms());
             return true;
+        }
     return false;
 }
 
@@ -342,10 +348,10 @@ void guard_leave(const char *service)
     atomic_fetch_sub(&services[i].waiting, 1);
     /* Sequentially consistent with the queued call's increment then check: either it sees
      * this slot free or this sees it queued and wakes it (under the lock, so not before it
-     * waits). */
+     * waits). One slot was freed: one waiter is woken, not all of them to fight for it. */
     if (atomic_load(&services[i].queued) > 0) {
         pthread_mutex_lock(&services[i].lock);
-        pthread_cond_broadcast(&services[i].freed);
+        pthread_cond_signal(&services[i].freed);
         pthread_mutex_unlock(&services[i].lock);
     }
 }

@@ -7,6 +7,7 @@ Shows: what is refused is refused at once (503 SYS.1010 with Retry-After), reads
 answered during the burst and are back to normal latency within seconds of its end, and every
 accepted job finishes, exactly once (one tag per accepted job, none missing, none twice)."""
 import glob
+import http.client
 import os
 import shutil
 import subprocess
@@ -156,3 +157,44 @@ def test_burst_is_shed_at_once_and_every_accepted_job_runs_once(ctx):
     finally:
         problems = stack.finish()
     assert not problems, problems
+
+
+IDLE_BURST = 16   # the gateway's connections per client; twice the slots of a stalled service
+IDLE_ROUNDS = 5
+
+
+def test_burst_after_idleness_is_served_not_refused(ctx):
+    """A service that answered nothing for a while (idle, not stalled) must take a burst of
+    concurrent reads: all of them answered 200, none refused as 'too many calls are waiting'.
+    The connections are opened and used first, then left idle longer than the gateway's
+    liveness window, then every request is written at once (one thread, no GIL scheduling
+    between them) so they wait on the service together."""
+    r = ctx.call("POST", "/user-tags", {"params": {"resourceType": VM, "resourceUuid": uuid.uuid4().hex,
+                                                   "tag": "idle-burst"}})
+    assert r.status == 200, r
+    path = "/zstack/v1/user-tags/" + r.body["inventory"]["uuid"]
+    port = int(ctx.stack.url.rsplit(":", 1)[1])
+    request = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: OAuth %s\r\n\r\n"
+               % (path, ctx.admin)).encode()
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(IDLE_BURST)]
+    statuses = []
+    try:
+        for c in conns:   # connected and served once: the burst meets no connection set-up
+            c.request("GET", path, headers={"Authorization": "OAuth " + ctx.admin})
+            resp = c.getresponse()
+            resp.read()
+            assert resp.status == 200, resp.status
+        for _ in range(IDLE_ROUNDS):
+            time.sleep(0.6)   # the idleness under test: longer than the gateway's 250 ms window
+            for c in conns:
+                c.sock.sendall(request)
+            for c in conns:
+                resp = http.client.HTTPResponse(c.sock, method="GET")
+                resp.begin()
+                body = resp.read()
+                statuses.append((resp.status, body[:200]))
+    finally:
+        for c in conns:
+            c.close()
+    refused = [s for s in statuses if s[0] != 200]
+    assert not refused, "%d of %d reads after idleness refused: %s" % (len(refused), len(statuses), refused[:3])
