@@ -42,7 +42,8 @@ int zs_bus_drain(zs_bus_t *self, const char *service);
 
 /* Receives and decodes one message from `sock` (a DEALER: one frame; a ROUTER: identity
  * frame then payload, the identity is returned in *identity, caller destroys it).
- * Returns 0, or -1 (bad frame: logged and dropped). */
+ * Blocks as the socket's receive timeout says. Returns 0, or -1 with errno EPROTO (bad frame:
+ * logged and dropped) or ZeroMQ's errno (EAGAIN: nothing within the timeout; EINTR; ETERM). */
 int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity);
 
 /* How zs_bus_call waits; a zeroed struct (or NULL) means the defaults. */

@@ -2,23 +2,81 @@
  * request with the same bytes (a file given on the command line), written in one call, with
  * the same civetweb options as the gateway. The suite's throughput is reported as a ratio
  * against this server measured in the same run.
- *   zs-bench-bare <host:port> <body file> [threads]                      */
+ *   zs-bench-bare <host:port> <body file> [threads] [hop]
+ * With "hop" each request also makes the round trip the architecture forces and nothing else:
+ * the worker's own ZeroMQ DEALER sends a 16-byte request over ipc to a ROUTER in a child
+ * process, which answers with the whole response; the worker writes what came back. The floor of a
+ * gateway → service → gateway read on this machine, measured in the same run. */
+#include <czmq.h>
 #include <civetweb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static char *response;
 static size_t response_len;
 static volatile sig_atomic_t stopping;
+static char hop_endpoint[128];
 
 static int handler(struct mg_connection *conn, void *cbdata)
 {
     (void)cbdata;
     mg_write(conn, response, response_len);
     return 200;
+}
+
+/* One DEALER per civetweb worker (a ZeroMQ socket belongs to one thread); made on the
+ * worker's first request, closed when the worker ends (an open socket would keep czmq's
+ * shutdown waiting at exit). */
+static _Thread_local zsock_t *dealer;
+
+static void close_dealer(const struct mg_context *ctx, int thread_type, void *thread_pointer)
+{
+    (void)ctx, (void)thread_type, (void)thread_pointer;
+    zsock_destroy(&dealer);
+}
+
+static int hop_handler(struct mg_connection *conn, void *cbdata)
+{
+    (void)cbdata;
+    if (!dealer && !(dealer = zsock_new_dealer(hop_endpoint)))
+        return 500;
+    zmq_send(zsock_resolve(dealer), "0123456789abcdef", 16, 0);
+    zmq_msg_t body;
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&body, zsock_resolve(dealer), 0) < 0) {
+        zmq_msg_close(&body);
+        return 500;
+    }
+    mg_write(conn, zmq_msg_data(&body), zmq_msg_size(&body));
+    zmq_msg_close(&body);
+    return 200;
+}
+
+/* The child's ROUTER: answers every request with the response bytes, until the parent goes. */
+static void serve_hops(void)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    zsock_t *router = zsock_new_router(hop_endpoint);
+    if (!router)
+        _exit(1);
+    void *raw = zsock_resolve(router);
+    while (!stopping && !zsys_interrupted) {   /* czmq's own SIGTERM handler sets the latter */
+        zmq_msg_t id, req;
+        zmq_msg_init(&id);
+        zmq_msg_init(&req);
+        if (zmq_msg_recv(&id, raw, 0) >= 0 && zmq_msg_recv(&req, raw, 0) >= 0) {
+            zmq_msg_send(&id, raw, ZMQ_SNDMORE);
+            zmq_send(raw, response, response_len, 0);
+        }
+        zmq_msg_close(&id);
+        zmq_msg_close(&req);
+    }
+    zsock_destroy(&router);
+    _exit(0);
 }
 
 static void on_signal(int sig)
@@ -30,7 +88,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s host:port body-file [threads]\n", argv[0]);
+        fprintf(stderr, "usage: %s host:port body-file [threads] [hop]\n", argv[0]);
         return 2;
     }
     FILE *f = fopen(argv[2], "rb");
@@ -51,21 +109,36 @@ int main(int argc, char **argv)
     memcpy(response + h, body, n);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    bool hop = argc > 4 && strcmp(argv[4], "hop") == 0;
+    if (hop) {   /* the child forks before any ZeroMQ context exists in this process */
+        snprintf(hop_endpoint, sizeof hop_endpoint, "ipc:///tmp/zs-bench-bare-%d.ipc", (int)getpid());
+        pid_t child = fork();
+        if (child == 0)
+            serve_hops();
+        if (child < 0) {
+            perror("fork");
+            return 1;
+        }
+        zsys_init();   /* once, here: the workers' first sockets would race to do it */
+    }
     const char *options[] = {"listening_ports", argv[1], "num_threads", argc > 3 ? argv[3] : "32",
                              "enable_keep_alive", "yes", "tcp_nodelay", "1", NULL};
     mg_init_library(0);
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
+    cb.exit_thread = close_dealer;
     struct mg_context *ctx = mg_start(&cb, NULL, options);
     if (!ctx) {
         fprintf(stderr, "cannot listen on %s\n", argv[1]);
         return 1;
     }
-    mg_set_request_handler(ctx, "/", handler, NULL);
-    while (!stopping)
+    mg_set_request_handler(ctx, "/", hop ? hop_handler : handler, NULL);
+    while (!stopping && !zsys_interrupted)   /* czmq replaces the handler once a worker hops */
         usleep(100 * 1000);
     mg_stop(ctx);
     mg_exit_library();
+    if (hop)
+        unlink(hop_endpoint + strlen("ipc://"));
     free(response);
     return 0;
 }
