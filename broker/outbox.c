@@ -331,27 +331,42 @@ static int record_results(zs_service_t *svc, MDB_txn *txn, void *arg)
     return 0;
 }
 
-static void on_sender(zs_service_t *svc, void *sock)
+/* After the batch that recorded the outcomes committed (rc 0) or failed: only now do the
+ * deliveries leave the in-flight set, so the tick cannot send one again while its outcome
+ * waits for the commit. Not recorded: they stay Pending and are attempted again. */
+static void results_recorded(zs_service_t *svc, void *arg, int rc)
 {
     outbox_t *O = outbox_of(svc);
+    json_t *results = arg;
+    size_t i;
+    json_t *r;
+    json_array_foreach(results, i, r) {
+        const char *uuid = json_string_value(json_object_get(r, "uuid"));
+        if (uuid)
+            zhashx_delete(O->in_flight, uuid);
+    }
+    if (rc != 0)
+        zs_errorf("recording %zu webhook attempts failed: %s", json_array_size(results),
+                  zs_store_strerror(rc));
+    json_decref(results);
+}
+
+static void on_sender(zs_service_t *svc, void *sock)
+{
     json_t *results = json_array();
     while ((zsock_events(sock) & ZMQ_POLLIN) && json_array_size(results) < 1024) {
         char *text = zstr_recv(sock);
         json_t *r = text ? json_loads(text, 0, NULL) : NULL;
         zstr_free(&text);
-        if (!r)
-            continue;
-        const char *uuid = json_string_value(json_object_get(r, "uuid"));
-        if (uuid)
-            zhashx_delete(O->in_flight, uuid);
-        json_array_append_new(results, r);
+        if (r)
+            json_array_append_new(results, r);
     }
-    /* Not recorded (a failed commit): the deliveries stay Pending and are attempted again. */
-    int rc = json_array_size(results) ? zs_service_write(svc, record_results, results) : 0;
-    if (rc != 0)
-        zs_errorf("recording %zu webhook attempts failed: %s", json_array_size(results),
-                  zs_store_strerror(rc));
-    json_decref(results);
+    /* Recorded in the loop's next batch: one commit (one fsync) with the jobs and requests
+     * of that turn, not one of its own. */
+    if (json_array_size(results))
+        zs_service_write_later(svc, record_results, results_recorded, results);
+    else
+        json_decref(results);
 }
 
 /* ---- due deliveries ------------------------------------------------------------------ */
@@ -439,6 +454,11 @@ static void *outbox_create(zs_service_t *svc)
     O->in_flight = zhashx_new();
     if (O->multi) {
         curl_multi_setopt(O->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 256L);
+        /* A few keep-alive connections per receiver, each reused for many deliveries, the
+         * rest queued in curl: a burst opening hundreds of connections to one receiver
+         * overflows its accept queue, and a dropped SYN is retried after 1 s, then 3 s. */
+        curl_multi_setopt(O->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                          (long)zs_config_int("webhook.connections-per-receiver", 16));
         O->sender = zactor_new(sender_actor, O->multi);
     }
     if (!O->multi || !O->sender || zs_service_watch(svc, O->sender, on_sender) != 0) {

@@ -22,11 +22,18 @@ typedef struct {
 struct zs_bus {
     conn_t conn[MAX_SERVICES];
     int n;
+    int read_resends;     /* bus.read-resends and bus.attempt-ms, read once: not per call */
+    int64_t attempt_ms;
 };
 
 zs_bus_t *zs_bus_new(void)
 {
-    return calloc(1, sizeof(zs_bus_t));
+    zs_bus_t *self = calloc(1, sizeof(zs_bus_t));
+    if (self) {
+        self->read_resends = (int)zs_config_int("bus.read-resends", 2);
+        self->attempt_ms = zs_config_int("bus.attempt-ms", 2000);
+    }
+    return self;
 }
 
 void zs_bus_destroy(zs_bus_t **self_p)
@@ -230,8 +237,8 @@ int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req,
      * the DEALER's round-robin hands it to the next instance. The first answer wins (both
      * carry the request's id). Such a request may also wait longer for a connection (an
      * instance reconnecting): one attempt's time; any other gives up after 1 s. */
-    int resends = may_resend(req, opts) ? (int)zs_config_int("bus.read-resends", 2) : 0;
-    int64_t attempt_ms = zs_config_int("bus.attempt-ms", 2000);
+    int resends = may_resend(req, opts) ? self->read_resends : 0;
+    int64_t attempt_ms = self->attempt_ms;
     conn_t *c = conn_of(self, service);
     if (!c)
         return failed(reply, req, service, ZS_BUS_UNREACHABLE);

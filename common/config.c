@@ -46,7 +46,7 @@ static const char *const integer_keys[] = {
     "progress.keep-after-finish", "progress.max-age",
     "service.remote-threads",
     "ticket.call-retry-window", "ticket.call-timeout",
-    "webhook.retry-base-ms", "webhook.timeout", "webhook.window",
+    "webhook.connections-per-receiver", "webhook.retry-base-ms", "webhook.timeout", "webhook.window",
     NULL,
 };
 

@@ -25,10 +25,12 @@ static int per_service;       /* calls that may wait on a service that has stopp
 static int per_live_service;  /* ... on one that answered within LIVE_MS */
 static int64_t body_timeout_ms;
 
-/* A service that answered a call this recently, or that was idle this recently (no call
- * waiting on it), is serving, not stalled: its waiting calls are in flight and leave soon, so
- * it may hold more workers (never all: others keep a share). Idle counts: a burst arriving at
- * a service that answered nothing for a while is not a sign that it stalled. */
+/* A service that answered a call this recently is serving, not stalled: its waiting calls are
+ * in flight and leave soon, so it may hold more workers (never all: others keep a share).
+ * One that has answered nothing this long while calls waited on it is stalled. One that was
+ * idle and became busy less than this ago is neither yet: a burst after idleness fills its
+ * smaller bound before the first answer can come back; the calls beyond it wait (briefly) to
+ * learn which it is rather than being refused as if it had stalled. */
 #define LIVE_MS 250
 /* A call finding a serving service full waits for a slot while the service keeps answering
  * (checked every ADMIT_CHECK_MS), at most ADMIT_WAIT_MS. Not less: a durable service's answers
@@ -51,8 +53,9 @@ static atomic_bool stopping;
 static struct {
     char name[32];
     atomic_int waiting;
-    _Atomic int64_t answered_ms;   /* when a call to it last came back, or it last became busy
-                                      (a call took a slot with none waiting), zs_mono_ms */
+    _Atomic int64_t answered_ms;   /* when a call to it last came back, zs_mono_ms */
+    _Atomic int64_t busy_ms;       /* when it last became busy (a call took a slot with none
+                                      waiting), zs_mono_ms */
     atomic_int queued;             /* calls in the slow path of guard_enter */
     pthread_mutex_t lock;          /* held by queued calls between their checks and waits */
     pthread_cond_t freed;          /* a slot was given back while calls queued */
@@ -293,8 +296,8 @@ static bool take_slot(int i, int limit)
     int n = atomic_load(&services[i].waiting);
     while (n < limit)
         if (atomic_compare_exchange_weak(&services[i].waiting, &n, n + 1)) {
-            if (n == 0)   /* idle until now: its liveness counts from here */
-                atomic_store(&services[i].answered_ms, zs_mono_ms());
+            if (n == 0)   /* idle until now: whether it stalls is judged from here */
+                atomic_store(&services[i].busy_ms, zs_mono_ms());
             return true;
         }
     return false;
@@ -305,6 +308,12 @@ static bool is_live(int i)
     return zs_mono_ms() - atomic_load(&services[i].answered_ms) < LIVE_MS;
 }
 
+/* Not live, and not just out of idleness: its calls wait and nothing comes back. */
+static bool is_stalled(int i)
+{
+    return !is_live(i) && zs_mono_ms() - atomic_load(&services[i].busy_ms) >= LIVE_MS;
+}
+
 bool guard_enter(const char *service)
 {
     int i = service_index(service);
@@ -313,17 +322,17 @@ bool guard_enter(const char *service)
     if (atomic_load(&services[i].queued) == 0 &&
         take_slot(i, is_live(i) ? per_live_service : per_service))
         return true;
-    if (!is_live(i))
-        return false;   /* stalled: refuse at once */
-    /* serving but full: its calls leave within milliseconds, so wait briefly for a slot
-     * rather than refuse (a refusal answered at once is retried at once: churn) */
+    if (is_stalled(i))
+        return false;   /* refuse at once */
+    /* serving but full (or busy for less than LIVE_MS, not answering yet): its calls leave
+     * within milliseconds, so wait briefly for a slot rather than refuse (a refusal answered
+     * at once is retried at once: churn) */
     int64_t until = zs_mono_ms() + ADMIT_WAIT_MS;
     pthread_mutex_lock(&services[i].lock);
     atomic_fetch_add(&services[i].queued, 1);   /* before the check: see guard_leave */
     bool taken = false;
     for (;;) {
-        bool live = is_live(i);
-        if ((taken = take_slot(i, live ? per_live_service : per_service)) || !live)
+        if ((taken = take_slot(i, is_live(i) ? per_live_service : per_service)) || is_stalled(i))
             break;
         if (zs_mono_ms() >= until)
             break;

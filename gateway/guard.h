@@ -16,8 +16,9 @@
  *    the worker threads; up to seven eighths while the service answered a call within the
  *    last 250 ms, so a busy but serving service is not refused): beyond the bound a call to
  *    a serving service queues, first come first served, for up to a second while the
- *    service keeps answering; a call to a stalled one is answered 503 at once, so a stalled
- *    service cannot pin every worker;
+ *    service keeps answering (or, busy after idleness, has had less than 250 ms to answer);
+ *    a call to a stalled one (calls waiting, no answer for 250 ms) is answered 503 at once,
+ *    so a stalled service cannot pin every worker;
  *  - request framing: two Content-Lengths, or Content-Length with Transfer-Encoding, are
  *    refused (a proxy in front could read another request boundary than ours);
  *  - civetweb's own error answers (bad request line, 411, 413 of headers, timeouts) are

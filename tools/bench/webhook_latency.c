@@ -1,0 +1,84 @@
+/* zs-bench-webhook_latency — how long webhook deliveries took, read from the broker's store
+ * (for tools/bench/bench_webhook.sh).
+ *
+ *   zs-bench-webhook_latency <broker store dir> [since epoch ms]
+ *
+ * For every delivery recorded Delivered whose createDate is at or after `since`: lastOpDate −
+ * createDate, i.e. from the job's completion being written (the delivery record is made in
+ * the completion's transaction) to the receiver's 2xx being recorded (its outcome written;
+ * both dates in ms, from the broker's clock). Prints one line:
+ *   "webhook completion->delivery: n N, p50 X ms, p99 Y ms, max Z ms; R after more than one attempt"
+ * Exits 1 when the store cannot be opened or nothing was delivered. The broker may be running:
+ * LMDB lets another process read the environment while its owner writes. */
+#include "api.h"
+#include "store.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BROKER_SCHEMA 1   /* broker/broker.c */
+
+typedef struct {
+    int64_t since;
+    int64_t *ms;
+    size_t n, cap;
+    size_t retried;   /* delivered after more than one attempt */
+} took_t;
+
+static int collect(void *arg, const char *uuid, json_t *rec)
+{
+    (void)uuid;
+    took_t *t = arg;
+    int64_t created = json_integer_value(json_object_get(rec, "createDate"));
+    const char *status = json_string_value(json_object_get(rec, "status"));
+    if (created < t->since || !status || strcmp(status, "Delivered") != 0)
+        return 0;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 4096;
+        int64_t *ms = realloc(t->ms, cap * sizeof *ms);
+        if (!ms)
+            return ENOMEM;
+        t->ms = ms;
+        t->cap = cap;
+    }
+    t->retried += json_integer_value(json_object_get(rec, "attempts")) > 1;
+    t->ms[t->n++] = json_integer_value(json_object_get(rec, "lastOpDate")) - created;
+    return 0;
+}
+
+static int ascending(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s <broker store dir> [since epoch ms]\n", argv[0]);
+        return 2;
+    }
+    took_t t = {.since = argc > 2 ? strtoll(argv[2], NULL, 10) : 0};
+    zs_store_t *store = zs_store_open(argv[1], zs_resources_broker, BROKER_SCHEMA, 0);
+    MDB_txn *txn;
+    if (!store || zs_store_begin(store, NULL, false, &txn) != 0) {
+        fprintf(stderr, "cannot read the store in %s\n", argv[1]);
+        zs_store_close(&store);
+        return 1;
+    }
+    int rc = zs_store_scan(store, txn, "deliveries", collect, &t);
+    mdb_txn_abort(txn);
+    zs_store_close(&store);
+    if (rc != 0 || t.n == 0) {
+        fprintf(stderr, "no delivered webhook in %s (%s)\n", argv[1], rc ? zs_store_strerror(rc) : "none");
+        free(t.ms);
+        return 1;
+    }
+    qsort(t.ms, t.n, sizeof *t.ms, ascending);
+    printf("webhook completion->delivery: n %zu, p50 %lld ms, p99 %lld ms, max %lld ms; %zu after "
+           "more than one attempt\n", t.n, (long long)t.ms[t.n / 2],
+           (long long)t.ms[(size_t)((double)t.n * 0.99)], (long long)t.ms[t.n - 1], t.retried);
+    free(t.ms);
+    return 0;
+}
