@@ -2,8 +2,10 @@
  *
  * A delivery record is written in the same transaction as the job's completion
  * (outbox_add), so a job is never reported done with its hook unrecorded. A curl thread
- * (libcurl multi) makes the attempts; their outcomes come back to the loop, which records
- * them and schedules the next attempt: exponential backoff from webhook.retry-base-ms
+ * (libcurl multi) makes the attempts over at most webhook.connections-per-receiver (default
+ * 16) keep-alive connections per receiver, the rest queued; their outcomes come back to the
+ * loop, which records them with its next batch (a delivery is not sent again before its
+ * outcome is durable) and schedules the next attempt: exponential backoff from webhook.retry-base-ms
  * (default 2000) with ±50 % jitter, up to webhook.window seconds (default 24 h); 410 Gone
  * stops at once. Each attempt times out after webhook.timeout seconds (default 10). With
  * webhook.secret set, deliveries carry Standard-Webhooks signature headers.

@@ -254,8 +254,6 @@ int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req,
             return failed(reply, req, service, rc);
     }
     int64_t next_resend = zs_now_ms() + attempt_ms;
-    zmq_pollitem_t items[] = {{zsock_resolve(s), 0, ZMQ_POLLIN, 0},
-                              {opts->cancel ? zsock_resolve(opts->cancel) : NULL, 0, ZMQ_POLLIN, 0}};
     int rc = ZS_BUS_TIMEOUT;
     for (;;) {
         int64_t now = zs_now_ms(), left = end - now;
@@ -280,6 +278,8 @@ int zs_bus_call(zs_bus_t *self, const char *service, const zs_msg_t *req,
                 break;
             }
         } else {
+            zmq_pollitem_t items[] = {{zsock_resolve(s), 0, ZMQ_POLLIN, 0},
+                                      {zsock_resolve(opts->cancel), 0, ZMQ_POLLIN, 0}};
             int n = zmq_poll(items, 2, (long)wait);
             if (n < 0 && zmq_errno() == EINTR)
                 continue;

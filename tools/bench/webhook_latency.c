@@ -9,7 +9,9 @@
  * both dates in ms, from the broker's clock). Prints one line:
  *   "webhook completion->delivery: n N, p50 X ms, p99 Y ms, max Z ms; R after more than one attempt"
  * Exits 1 when the store cannot be opened or nothing was delivered. The broker may be running:
- * LMDB lets another process read the environment while its owner writes. */
+ * LMDB serves several processes; opening the store commits one empty write transaction (the
+ * store's open, common/store.h), serialised with the broker's by LMDB's lock, and the scan
+ * is a read transaction. */
 #include "api.h"
 #include "store.h"
 #include <errno.h>
