@@ -114,9 +114,9 @@ zsock_t *zs_bus_socket(zs_bus_t *self, const char *service)
  * ZS_BUS_CANCELLED. */
 static int send_within(conn_t *c, const zs_msg_t *msg, int64_t wait_ms, zsock_t *cancel)
 {
-    char *buf;
+    const char *buf;
     size_t len;
-    if (!c || zs_msg_encode(msg, &buf, &len) != 0)
+    if (!c || zs_msg_pack(msg, &buf, &len) != 0)
         return ZS_BUS_UNREACHABLE;
     zsock_t *s = c->sock;
     int64_t end = zs_mono_ms() + wait_ms;
@@ -137,7 +137,6 @@ static int send_within(conn_t *c, const zs_msg_t *msg, int64_t wait_ms, zsock_t 
             break;
         }
     }
-    free(buf);
     return rc;
 }
 
@@ -163,26 +162,43 @@ int zs_bus_drain(zs_bus_t *self, const char *service)
     return n;
 }
 
+/* Receives the rest of a message whose first frame is in `frame`: true when that frame was
+ * the last, else the remaining frames are read and dropped. */
+static bool last_frame(void *sock, zmq_msg_t *frame)
+{
+    bool last = !zmq_msg_more(frame);
+    for (bool more = !last; more;) {
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        more = zmq_msg_recv(&extra, sock, 0) >= 0 && zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+    }
+    return last;
+}
+
 int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity)
 {
-    zmsg_t *m = zmsg_recv(sock);
-    if (!m)
-        return -1;
-    if (identity)
-        *identity = zmsg_pop(m);
-    zframe_t *payload = zmsg_pop(m);
+    /* Frames straight into zmq_msg_t: a czmq zmsg costs a list and a copy per frame. */
+    void *s = zsock_resolve(sock);
+    if (identity) {
+        *identity = zframe_recv(sock);
+        if (!*identity)
+            return -1;
+    }
+    zmq_msg_t payload;
+    zmq_msg_init(&payload);
+    bool whole = (!identity || zframe_more(*identity)) && zmq_msg_recv(&payload, s, 0) >= 0;
     json_t *error = NULL;
     int rc = -1;
-    if (payload && (!identity || *identity))
-        rc = zs_msg_decode(zframe_data(payload), zframe_size(payload), msg, &error);
+    if (whole && last_frame(s, &payload))
+        rc = zs_msg_decode(zmq_msg_data(&payload), zmq_msg_size(&payload), msg, &error);
     if (rc != 0) {
-        zs_warn("bus: dropped a bad message: %s", error ? zs_error_details(error) : "missing frames");
+        zs_warn("bus: dropped a bad message: %s", error ? zs_error_details(error) : "missing or extra frames");
         json_decref(error);
         if (identity)
             zframe_destroy(identity);
     }
-    zframe_destroy(&payload);
-    zmsg_destroy(&m);
+    zmq_msg_close(&payload);
     if (rc != 0)
         errno = EPROTO;
     return rc;

@@ -30,16 +30,12 @@ int zs_events_publish(zsock_t *pub, const char *topic, json_t *body)
 {
     zs_msg_t m = {.kind = 'E', .body = body};
     snprintf(m.api, sizeof m.api, "%s", topic);
-    char *buf;
+    const char *buf;
     size_t len;
     int rc = -1;
-    if (pub && zs_msg_encode(&m, &buf, &len) == 0) {
-        zmsg_t *z = zmsg_new();
-        zmsg_addstr(z, topic);
-        zmsg_addmem(z, buf, len);
-        free(buf);
-        rc = zmsg_send(&z, pub);
-        zmsg_destroy(&z);
+    if (pub && zs_msg_pack(&m, &buf, &len) == 0) {
+        void *s = zsock_resolve(pub);
+        rc = zmq_send(s, topic, strlen(topic), ZMQ_SNDMORE) >= 0 && zmq_send(s, buf, len, 0) >= 0 ? 0 : -1;
     }
     zs_msg_clear(&m);
     return rc;

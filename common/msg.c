@@ -3,32 +3,111 @@
 #include "error.h"
 #include "pack.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The envelope is written and read member by member: building it as a jansson object (and
+ * reading it back as one) cost a dozen allocations per message on every hop. */
+
+static int pack_key(msgpack_packer *pk, const char *key)
+{
+    size_t n = strlen(key);
+    return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, key, n) ? -1 : 0;
+}
+
+static int pack_text(msgpack_packer *pk, const char *key, const char *text)
+{
+    size_t n = strlen(text);
+    return pack_key(pk, key) || msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, text, n) ? -1 : 0;
+}
+
+static int pack_bool(msgpack_packer *pk, const char *key, bool v)
+{
+    return pack_key(pk, key) || (v ? msgpack_pack_true(pk) : msgpack_pack_false(pk)) ? -1 : 0;
+}
+
+static int pack_int(msgpack_packer *pk, const char *key, int64_t v)
+{
+    return pack_key(pk, key) || msgpack_pack_int64(pk, v) ? -1 : 0;
+}
+
+int zs_msg_pack(const zs_msg_t *m, const char **buf, size_t *len)
+{
+    msgpack_packer *pk = zs_pack_start(ZS_PACK_MESSAGE);
+    char kind[2] = {m->kind, 0};
+    /* Without its caller a request would read as a system call: a member that could not be
+     * written fails the encoding. */
+    int rc = !pk || msgpack_pack_map(pk, m->caller ? 10 : 9)
+             || pack_int(pk, "v", 1) || pack_text(pk, "k", kind) || pack_text(pk, "api", m->api)
+             || pack_text(pk, "id", m->id) || pack_bool(pk, "job", m->job)
+             || pack_int(pk, "dl", m->deadline) || pack_bool(pk, "ok", m->ok)
+             || pack_int(pk, "st", m->status)
+             || (m->caller && (pack_key(pk, "caller") || zs_pack_into(pk, m->caller)))
+             || pack_key(pk, "body")
+             || (m->body ? zs_pack_into(pk, m->body) : msgpack_pack_map(pk, 0));
+    if (rc)
+        return -1;
+    zs_pack_result(ZS_PACK_MESSAGE, buf, len);
+    return 0;
+}
 
 int zs_msg_encode(const zs_msg_t *m, char **buf, size_t *len)
 {
-    char kind[2] = {m->kind, 0};
-    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:b, s:I, s:b, s:i}", "v", 1, "k", kind,
-                          "api", m->api, "id", m->id, "job", m->job, "dl", (json_int_t)m->deadline,
-                          "ok", m->ok, "st", m->status);
-    if (!o)
+    const char *bytes;
+    if (zs_msg_pack(m, &bytes, len) != 0 || !(*buf = malloc(*len)))
         return -1;
-    /* Without its caller a request would read as a system call: a member that could not be
-     * added fails the encoding. */
-    int rc = (m->caller && json_object_set(o, "caller", m->caller) != 0) ||
-             json_object_set_new(o, "body", m->body ? json_incref(m->body) : json_object()) != 0
-                 ? -1 : zs_pack(o, buf, len);
-    json_decref(o);
-    return rc;
+    memcpy(*buf, bytes, *len);
+    return 0;
 }
 
-static int copy_text(char *dst, size_t size, json_t *v)
+/* Printable ASCII without spaces (api names, topics, ids), shorter than `size`, copied with
+ * its NUL. */
+static int copy_text(char *dst, size_t size, const msgpack_object *v)
 {
-    const char *s = json_string_value(v);
-    if (!s || strlen(s) >= size)
+    if (!v || v->type != MSGPACK_OBJECT_STR || v->via.str.size >= size)
         return -1;
-    memcpy(dst, s, strlen(s) + 1);
+    for (uint32_t i = 0; i < v->via.str.size; i++)
+        if (v->via.str.ptr[i] <= ' ' || v->via.str.ptr[i] > '~')
+            return -1;
+    memcpy(dst, v->via.str.ptr, v->via.str.size);
+    dst[v->via.str.size] = 0;
     return 0;
+}
+
+static bool is_int(const msgpack_object *v)
+{
+    return v && (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER || v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER);
+}
+
+static int64_t int_of(const msgpack_object *v)
+{
+    return v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int64_t)v->via.u64 : v->via.i64;
+}
+
+static bool is_bool(const msgpack_object *v)
+{
+    return v && v->type == MSGPACK_OBJECT_BOOLEAN;
+}
+
+/* The envelope's members, found by name; NULL when absent. */
+enum { V, K, API, ID, JOB, DL, OK, ST, CALLER, BODY, NMEMBERS };
+static const char *const member_names[NMEMBERS] = {"v", "k", "api", "id", "job", "dl", "ok", "st",
+                                                   "caller", "body"};
+
+/* Finds the members of map `o`: NULL when every name appears at most once, else why not. */
+static const char *members_of(const msgpack_object *o, const msgpack_object *found[NMEMBERS])
+{
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object_kv *kv = &o->via.map.ptr[i];
+        for (int j = 0; j < NMEMBERS; j++)
+            if (kv->key.via.str.size == strlen(member_names[j])
+                && memcmp(kv->key.via.str.ptr, member_names[j], kv->key.via.str.size) == 0) {
+                if (found[j])
+                    return "a member appears twice";
+                found[j] = &kv->val;
+            }
+    }
+    return NULL;
 }
 
 int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, json_t **error)
@@ -36,50 +115,45 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, json_t **error)
     memset(m, 0, sizeof *m);
     zs_pack_limits_t limits = zs_pack_default_limits;
     limits.max_bytes = ZS_MSG_MAX_BYTES;
-    json_t *o = zs_unpack(buf, len, &limits, error);
+    const msgpack_object *o = zs_unpack_raw(buf, len, &limits, error);
     if (!o)
         return -1;
-    const char *why = NULL;
-    json_t *kind = json_object_get(o, "k");
-    if (!json_is_object(o))
-        why = "envelope is not a map";
-    else if (json_integer_value(json_object_get(o, "v")) != 1)
+    const msgpack_object *f[NMEMBERS] = {0};
+    const char *why = o->type != MSGPACK_OBJECT_MAP ? "envelope is not a map" : members_of(o, f);
+    if (why)
+        ;
+    else if (!is_int(f[V]) || int_of(f[V]) != 1)
         why = "unsupported envelope version";
-    else if (!json_is_string(kind) || json_string_length(kind) != 1 ||
-             !json_string_value(kind)[0] || !strchr("QREA", json_string_value(kind)[0]))
+    else if (!f[K] || f[K]->type != MSGPACK_OBJECT_STR || f[K]->via.str.size != 1
+             || !f[K]->via.str.ptr[0] || !strchr("QREA", f[K]->via.str.ptr[0]))
         why = "bad message kind";
-    else if (copy_text(m->api, sizeof m->api, json_object_get(o, "api")))
+    else if (copy_text(m->api, sizeof m->api, f[API]))
         why = "bad api name";
-    else if (copy_text(m->id, sizeof m->id, json_object_get(o, "id")))
+    else if (copy_text(m->id, sizeof m->id, f[ID]))
         why = "bad request id";
-    else if (!json_is_boolean(json_object_get(o, "job")) || !json_is_boolean(json_object_get(o, "ok")))
+    else if (!is_bool(f[JOB]) || !is_bool(f[OK]))
         why = "bad flags";
-    else if (!json_is_integer(json_object_get(o, "dl")) || !json_is_integer(json_object_get(o, "st")))
+    else if (!is_int(f[DL]) || !is_int(f[ST]))
         why = "bad deadline or status";
-    json_t *caller = json_object_get(o, "caller");
-    json_int_t st = json_integer_value(json_object_get(o, "st"));
-    if (!why && caller && !json_is_object(caller))
+    else if (f[CALLER] && f[CALLER]->type != MSGPACK_OBJECT_MAP)
         why = "bad caller";
-    else if (!why && st != 0 && (st < 100 || st > 599))
+    else if (int_of(f[ST]) != 0 && (int_of(f[ST]) < 100 || int_of(f[ST]) > 599))
         why = "status out of range";
     if (why) {
-        json_decref(o);
         memset(m, 0, sizeof *m);
         return zs_fail(error, ZS_SYS_INVALID, "envelope: %s", why);
     }
-    m->kind = json_string_value(kind)[0];
-    m->job = json_is_true(json_object_get(o, "job"));
-    m->ok = json_is_true(json_object_get(o, "ok"));
-    m->deadline = json_integer_value(json_object_get(o, "dl"));
-    m->status = (int)json_integer_value(json_object_get(o, "st"));
-    m->caller = json_incref(caller);
-    m->body = json_incref(json_object_get(o, "body"));
-    if (!m->body)
-        m->body = json_object();
-    json_decref(o);
-    if (!m->body) {
+    m->kind = f[K]->via.str.ptr[0];
+    m->job = f[JOB]->via.boolean;
+    m->ok = f[OK]->via.boolean;
+    m->deadline = int_of(f[DL]);
+    m->status = (int)int_of(f[ST]);
+    if ((f[CALLER] && !(m->caller = zs_unpack_object(f[CALLER], error)))
+        || !(m->body = f[BODY] ? zs_unpack_object(f[BODY], error) : json_object())) {
         zs_msg_clear(m);
-        return zs_fail(error, ZS_SYS_INTERNAL, "envelope: out of memory");
+        if (!f[BODY] && error && !*error)
+            *error = zs_error(ZS_SYS_INTERNAL, "envelope: out of memory");
+        return -1;
     }
     return 0;
 }

@@ -29,13 +29,20 @@ typedef struct {
     int status;         /* replies: HTTP status hint, 0 = the default (200 / 503) */
 } zs_msg_t;
 
+/* Encodes into the calling thread's message buffer (pack.h: ZS_PACK_MESSAGE): *buf is
+ * borrowed, valid until this thread's next zs_msg_pack or zs_msg_encode. For a message sent
+ * at once (zmq_send copies it). Returns 0, or -1 as zs_msg_encode. */
+int zs_msg_pack(const zs_msg_t *msg, const char **buf, size_t *len);
+
 /* Encodes. Returns 0 and a malloc'd buffer the caller frees, or -1 (memory exhausted: an
  * envelope that would lose its caller or body is not written). */
 int zs_msg_encode(const zs_msg_t *msg, char **buf, size_t *len);
 
 /* Decodes into *msg (whose previous content is ignored). Returns 0 (the caller then owns
  * msg->caller / msg->body), or -1 with *msg zeroed and, when `error` is not NULL, *error
- * saying why: zs_unpack's error, or SYS.1007 "envelope: <which member is wrong>". */
+ * saying why: zs_unpack's error, or SYS.1007 "envelope: <which member is wrong>". The api
+ * name and id must be printable ASCII without spaces; members other than the envelope's are
+ * ignored, and none may appear twice. */
 int zs_msg_decode(const void *buf, size_t len, zs_msg_t *msg, json_t **error);
 
 /* Releases caller/body and zeroes the struct. */

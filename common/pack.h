@@ -12,6 +12,7 @@
 #define ZS_PACK_H
 #include "error.h"
 #include <jansson.h>
+#include <msgpack.h>
 #include <stddef.h>
 
 typedef struct {
@@ -31,6 +32,39 @@ extern const zs_pack_limits_t zs_pack_default_limits;
  * stops a cyclic value). Integers, reals, strings, true/false/null, arrays and objects map
  * to their msgpack counterparts, integers in their shortest msgpack form. */
 int zs_pack(const json_t *value, char **buf, size_t *len);
+
+/* The calling thread's two encode buffers, kept from call to call (no allocation once grown;
+ * one grown beyond 1 MiB is released at its next start), freed when the thread ends: one for
+ * stored records, one for bus messages, so a message can be encoded while a record's bytes
+ * are still in use. */
+typedef enum { ZS_PACK_RECORD, ZS_PACK_MESSAGE } zs_pack_scratch_t;
+
+/* Empties the calling thread's buffer `which` and returns a packer writing into it (valid on
+ * this thread until the next zs_pack_start of the same buffer), or NULL when memory ran out. */
+msgpack_packer *zs_pack_start(zs_pack_scratch_t which);
+
+/* What has been written since zs_pack_start(which): *buf is borrowed, valid until this
+ * thread's next zs_pack_start(which). Only after a zs_pack_start(which) that succeeded. */
+void zs_pack_result(zs_pack_scratch_t which, const char **buf, size_t *len);
+
+/* Packs `value` as zs_pack does, into `pk` (to build a larger value by hand, as the bus
+ * envelope does). Returns 0, or -1 as zs_pack. */
+int zs_pack_into(msgpack_packer *pk, const json_t *value);
+
+/* zs_pack into the thread's record buffer: *buf is borrowed (zs_pack_result). Returns 0 or -1
+ * as zs_pack. */
+int zs_pack_borrowed(const json_t *value, const char **buf, size_t *len);
+
+/* Validates `buf` as zs_unpack does and decodes it, without converting, into the calling
+ * thread's reused zone. Returns the root, valid until this thread's next zs_unpack_raw or
+ * zs_unpack and only while `buf` lives (strings point into it); NULL with *error set as by
+ * zs_unpack. For readers taking a few members of a map themselves (the bus envelope). */
+const msgpack_object *zs_unpack_raw(const void *buf, size_t len, const zs_pack_limits_t *limits,
+                                    json_t **error);
+
+/* Converts an object from zs_unpack_raw (or a member of one) to jansson with zs_unpack's
+ * rules. Returns a new reference, or NULL with *error set as by zs_unpack. */
+json_t *zs_unpack_object(const msgpack_object *o, json_t **error);
 
 /* Decodes exactly one msgpack value filling all `len` bytes (trailing bytes are an error).
  * Returns a new reference, or NULL and, when `error` is not NULL, *error = SYS.1007 whose

@@ -277,16 +277,13 @@ static outcome_t handle(zs_service_t *svc, MDB_txn *batch_txn, bool write, const
 
 void service_send_reply(zs_service_t *svc, zframe_t **identity, zs_msg_t *reply)
 {
-    char *buf;
+    const char *buf;
     size_t len;
-    if (*identity && zs_msg_encode(reply, &buf, &len) == 0) {
-        zmsg_t *z = zmsg_new();
-        zmsg_append(z, identity);
-        zmsg_addmem(z, buf, len);
-        free(buf);
-        if (zmsg_send(&z, svc->router) != 0)
+    if (*identity && zs_msg_pack(reply, &buf, &len) == 0) {
+        void *router = zsock_resolve(svc->router);
+        if (zmq_send(router, zframe_data(*identity), zframe_size(*identity), ZMQ_SNDMORE) < 0
+            || zmq_send(router, buf, len, 0) < 0)
             zs_log(ZS_WARN, reply->id, "reply to %s lost: the caller is gone", reply->api);
-        zmsg_destroy(&z);
     }
     zframe_destroy(identity);
     zs_msg_clear(reply);

@@ -22,11 +22,10 @@ void service_remember(zs_service_t *svc, MDB_txn *txn, const zs_msg_t *reply)
 {
     json_t *o = json_pack("{s:b, s:i, s:O, s:I}", "ok", reply->ok, "st", reply->status,
                           "body", reply->body, "at", (json_int_t)zs_now_ms());
-    char *buf;
+    const char *buf;
     size_t len;
-    if (zs_pack(o, &buf, &len) == 0) {
+    if (zs_pack_borrowed(o, &buf, &len) == 0) {
         zs_store_kv_put(svc->store, txn, JOBS_DB, reply->id, strlen(reply->id), buf, len);
-        free(buf);
         unsigned char key[8 + 48];
         uint64_t at = (uint64_t)zs_now_ms();
         for (int i = 0; i < 8; i++)

@@ -139,14 +139,12 @@ int zs_store_put(zs_store_t *self, MDB_txn *txn, const char *collection, const c
     json_decref(old);
     if (rc)
         return rc;
-    char *buf;
+    const char *buf;
     size_t len;
-    if (zs_pack(rec, &buf, &len) != 0)
+    if (zs_pack_borrowed(rec, &buf, &len) != 0)
         return ENOMEM;
-    MDB_val v = {len, buf};
-    rc = mdb_put(txn, c->dbi, &k, &v, 0);
-    free(buf);
-    return rc;
+    MDB_val v = {len, (void *)buf};   /* mdb_put copies it */
+    return mdb_put(txn, c->dbi, &k, &v, 0);
 }
 
 int zs_store_del(zs_store_t *self, MDB_txn *txn, const char *collection, const char *uuid)

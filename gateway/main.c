@@ -445,7 +445,7 @@ int main(int argc, char **argv)
     if (zs_node_init("zs-gateway", argc, argv) != 0)
         return 2;
     const char *listen = zs_config_get("gateway.listen", "127.0.0.1:8080");
-    const char *threads = zs_config_get("gateway.threads", "32");
+    const char *threads = zs_config_get("gateway.threads", "64");
     body_limit = (size_t)zs_config_int("gateway.body-limit", 1024 * 1024);
     sync_timeout_ms = zs_config_int("gateway.sync-timeout", 30) * 1000;
     default_job_timeout_ms = zs_config_int("gateway.job-timeout", 1800) * 1000;

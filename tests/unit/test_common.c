@@ -62,6 +62,10 @@ START_TEST(envelope_refuses_bad_members)
         "{\"v\":1,\"k\":\"Q\",\"api\":5,\"id\":\"i\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0}",
         "{\"v\":1,\"k\":\"Q\",\"api\":\"a\",\"id\":\"i\",\"job\":1,\"ok\":false,\"dl\":0,\"st\":0}",
         "{\"v\":1,\"k\":\"Q\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0,\"caller\":[]}",
+        "{\"v\":1,\"k\":\"Q\",\"api\":\"a b\",\"id\":\"i\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0}",
+        "{\"v\":1,\"k\":\"Q\",\"api\":\"a\",\"id\":\"\u00e9\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0}",
+        "{\"v\":1,\"k\":\"Q\",\"api\":\"a\",\"id\":\"i\\n\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0}",
+        "{\"v\":1,\"k\":\"Q\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":false,\"dl\":0}",
         "[1,2,3]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -82,6 +86,68 @@ START_TEST(envelope_refuses_bad_members)
         free(buf);
         json_decref(j);
     }
+}
+END_TEST
+
+/* Read member by member: a member twice is refused (a hostile sender must not choose which
+ * one counts), other members are ignored, a missing body reads as {}. */
+START_TEST(envelope_members_once)
+{
+    static const unsigned char twice[] = {0x89, 0xa1, 'v', 1, 0xa1, 'k', 0xa1, 'Q', 0xa3, 'a', 'p', 'i',
+                                          0xa1, 'a', 0xa2, 'i', 'd', 0xa1, 'i', 0xa3, 'j', 'o', 'b', 0xc2,
+                                          0xa2, 'd', 'l', 0, 0xa2, 'o', 'k', 0xc2, 0xa2, 's', 't', 0,
+                                          0xa1, 'v', 1};
+    zs_msg_t m;
+    json_t *error = NULL;
+    ck_assert_int_eq(zs_msg_decode(twice, sizeof twice, &m, &error), -1);
+    ck_assert_str_eq(zs_error_details(error), "envelope: a member appears twice");
+    json_decref(error);
+    json_t *j = json_loads("{\"v\":1,\"k\":\"E\",\"api\":\"t.x\",\"id\":\"\",\"job\":false,\"ok\":true,"
+                           "\"dl\":-5,\"st\":0,\"extra\":[1,{\"a\":null}]}", 0, NULL);
+    char *buf;
+    size_t len;
+    ck_assert_int_eq(zs_pack(j, &buf, &len), 0);
+    ck_assert_int_eq(zs_msg_decode(buf, len, &m, NULL), 0);
+    ck_assert_int_eq(m.kind, 'E');
+    ck_assert(m.deadline == -5 && m.ok && !m.caller);
+    ck_assert(json_is_object(m.body) && json_object_size(m.body) == 0);
+    zs_msg_clear(&m);
+    free(buf);
+    json_decref(j);
+}
+END_TEST
+
+/* zs_msg_pack reuses one buffer per thread: the bytes are zs_msg_encode's, and a large message
+ * in between (which the buffer does not keep) changes nothing for the next one. */
+START_TEST(envelope_pack_reuses_its_buffer)
+{
+    zs_msg_t small = {.kind = 'R', .ok = true, .status = 202};
+    snprintf(small.api, sizeof small.api, "GetTicket");
+    small.body = json_pack("{s:s}", "uuid", "0123456789abcdef0123456789abcdef");
+    zs_msg_t big = small;
+    size_t n = 3u << 20;
+    char *huge = malloc(n);
+    memset(huge, 'x', n);
+    big.body = json_pack("{s:s%}", "blob", huge, n);
+    char *owned;
+    size_t owned_len;
+    ck_assert_int_eq(zs_msg_encode(&small, &owned, &owned_len), 0);
+    for (int round = 0; round < 3; round++) {
+        const char *buf;
+        size_t len;
+        ck_assert_int_eq(zs_msg_pack(&big, &buf, &len), 0);
+        ck_assert(len > n);
+        ck_assert_int_eq(zs_msg_pack(&small, &buf, &len), 0);
+        ck_assert(len == owned_len && memcmp(buf, owned, len) == 0);
+        zs_msg_t d;
+        ck_assert_int_eq(zs_msg_decode(buf, len, &d, NULL), 0);
+        ck_assert(json_equal(d.body, small.body) && d.status == 202);
+        zs_msg_clear(&d);
+    }
+    free(owned);
+    free(huge);
+    json_decref(big.body);
+    zs_msg_clear(&small);
 }
 END_TEST
 
@@ -272,6 +338,8 @@ int main(void)
     TCase *t = tcase_create("all");
     tcase_add_test(t, envelope_round_trip);
     tcase_add_test(t, envelope_refuses_bad_members);
+    tcase_add_test(t, envelope_members_once);
+    tcase_add_test(t, envelope_pack_reuses_its_buffer);
     tcase_add_test(t, zstack_dates);
     tcase_add_test(t, config_file_and_environment);
     tcase_add_test(t, uuids);
