@@ -21,7 +21,7 @@ from zstest import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BURST_SECONDS = 8
-CONNECTIONS = 16   # fewer than the gateway's 32 workers: the readers still get one
+CONNECTIONS = 16   # fewer than the gateway's 64 workers: the readers still get one
 VM = "VmInstanceVO"
 
 

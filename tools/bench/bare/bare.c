@@ -121,7 +121,7 @@ int main(int argc, char **argv)
         }
         zsys_init();   /* once, here: the workers' first sockets would race to do it */
     }
-    const char *options[] = {"listening_ports", argv[1], "num_threads", argc > 3 ? argv[3] : "32",
+    const char *options[] = {"listening_ports", argv[1], "num_threads", argc > 3 ? argv[3] : "64",
                              "enable_keep_alive", "yes", "tcp_nodelay", "1", NULL};
     mg_init_library(0);
     struct mg_callbacks cb;
