@@ -183,6 +183,23 @@ static void finish_attempts(CURLM *multi, zsock_t *pipe, zlistx_t *active)
     }
 }
 
+/* The next single-frame text waiting on `sock` (malloc'd, NUL-terminated: the caller frees
+ * it), or NULL when there is none (or memory ran out). It does not wait: draining a socket
+ * this way costs one poll, where asking before each frame (zsock_events) cost a poll and a
+ * getpid per frame. */
+static char *try_recv_text(zsock_t *sock)
+{
+    zmq_msg_t f;
+    zmq_msg_init(&f);
+    char *text = NULL;
+    if (zmq_msg_recv(&f, zsock_resolve(sock), ZMQ_DONTWAIT) >= 0 && (text = malloc(zmq_msg_size(&f) + 1))) {
+        memcpy(text, zmq_msg_data(&f), zmq_msg_size(&f));
+        text[zmq_msg_size(&f)] = '\0';
+    }
+    zmq_msg_close(&f);
+    return text;
+}
+
 /* The curl thread; arg is the multi handle. */
 static void sender_actor(zsock_t *pipe, void *arg)
 {
@@ -193,18 +210,17 @@ static void sender_actor(zsock_t *pipe, void *arg)
     while (running) {
         int n = 0;
         curl_multi_poll(multi, NULL, 0, 1000, &n);
-        while (zsock_events(pipe) & ZMQ_POLLIN) {
-            char *cmd = zstr_recv(pipe);
-            if (!cmd || strcmp(cmd, "$TERM") == 0) {
+        for (char *cmd; (cmd = try_recv_text(pipe));) {
+            if (strcmp(cmd, "$TERM") == 0) {
                 running = false;
-                zstr_free(&cmd);
+                free(cmd);
                 break;
             }
             json_t *d = json_loads(cmd, 0, NULL);
             if (d)
                 start_attempt(multi, d, active);
             json_decref(d);
-            zstr_free(&cmd);
+            free(cmd);
         }
         int still;
         curl_multi_perform(multi, &still);
@@ -354,10 +370,9 @@ static void results_recorded(zs_service_t *svc, void *arg, int rc)
 static void on_sender(zs_service_t *svc, void *sock)
 {
     json_t *results = json_array();
-    while ((zsock_events(sock) & ZMQ_POLLIN) && json_array_size(results) < 1024) {
-        char *text = zstr_recv(sock);
-        json_t *r = text ? json_loads(text, 0, NULL) : NULL;
-        zstr_free(&text);
+    for (char *text; json_array_size(results) < 1024 && (text = try_recv_text(sock));) {
+        json_t *r = json_loads(text, 0, NULL);
+        free(text);
         if (r)
             json_array_append_new(results, r);
     }

@@ -176,18 +176,30 @@ static bool last_frame(void *sock, zmq_msg_t *frame)
     return last;
 }
 
-int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity)
+/* zs_bus_recv and zs_bus_try_recv: `flags` 0 or ZMQ_DONTWAIT (for the first frame; the rest
+ * of a message arrives with it). */
+static int recv_message(zsock_t *sock, zs_msg_t *msg, zframe_t **identity, int flags)
 {
     /* Frames straight into zmq_msg_t: a czmq zmsg costs a list and a copy per frame. */
     void *s = zsock_resolve(sock);
-    if (identity) {
-        *identity = zframe_recv(sock);
-        if (!*identity)
-            return -1;
+    zmq_msg_t first, payload;
+    zmq_msg_init(&first);
+    if (zmq_msg_recv(&first, s, flags) < 0) {
+        int e = errno;
+        zmq_msg_close(&first);
+        errno = e;
+        return -1;
     }
-    zmq_msg_t payload;
-    zmq_msg_init(&payload);
-    bool whole = (!identity || zframe_more(*identity)) && zmq_msg_recv(&payload, s, 0) >= 0;
+    bool whole = true;
+    if (identity) {
+        *identity = zframe_new(zmq_msg_data(&first), zmq_msg_size(&first));
+        whole = zmq_msg_more(&first);
+        zmq_msg_close(&first);
+        zmq_msg_init(&payload);
+        whole = whole && zmq_msg_recv(&payload, s, 0) >= 0;
+    } else {
+        payload = first;
+    }
     json_t *error = NULL;
     int rc = -1;
     if (whole && last_frame(s, &payload))
@@ -202,6 +214,16 @@ int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity)
     if (rc != 0)
         errno = EPROTO;
     return rc;
+}
+
+int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity)
+{
+    return recv_message(sock, msg, identity, 0);
+}
+
+int zs_bus_try_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity)
+{
+    return recv_message(sock, msg, identity, ZMQ_DONTWAIT);
 }
 
 static int failed(zs_msg_t *reply, const zs_msg_t *req, const char *service, int rc)

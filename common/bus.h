@@ -46,6 +46,11 @@ int zs_bus_drain(zs_bus_t *self, const char *service);
  * logged and dropped) or ZeroMQ's errno (EAGAIN: nothing within the timeout; EINTR; ETERM). */
 int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity);
 
+/* zs_bus_recv without waiting: -1 with errno EAGAIN when nothing is there. For draining a
+ * socket: asking first (zsock_events) costs ZeroMQ a poll and a getpid per message, a receive
+ * that finds a message costs none. */
+int zs_bus_try_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity);
+
 /* How zs_bus_call waits; a zeroed struct (or NULL) means the defaults. */
 typedef struct {
     /* The call ends at the earliest of: timeout_ms after it starts (when > 0), `deadline`

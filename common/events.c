@@ -5,6 +5,7 @@
 #include "config.h"
 #include "log.h"
 #include "msg.h"
+#include <errno.h>
 #include <string.h>
 
 zsock_t *zs_events_publisher(void)
@@ -64,24 +65,53 @@ zsock_t *zs_events_subscriber(const char *const *topics)
     return sub;
 }
 
+/* One event, [topic, envelope]; `flags` 0 or ZMQ_DONTWAIT for its first frame (the rest of
+ * a message arrives with it). */
+static json_t *recv_event(zsock_t *sub, char *topic, size_t size, int flags)
+{
+    void *s = zsock_resolve(sub);
+    zmq_msg_t t;
+    zmq_msg_init(&t);
+    if (zmq_msg_recv(&t, s, flags) < 0) {
+        int e = errno;
+        zmq_msg_close(&t);
+        errno = e;
+        return NULL;
+    }
+    json_t *body = NULL;
+    bool more = zmq_msg_more(&t);
+    if (more) {
+        zmq_msg_t f;
+        zmq_msg_init(&f);
+        more = zmq_msg_recv(&f, s, 0) >= 0 && zmq_msg_more(&f);
+        zs_msg_t m;
+        if (!more && zmq_msg_size(&f) && zs_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), &m, NULL) == 0) {
+            snprintf(topic, size, "%.*s", (int)zmq_msg_size(&t), (const char *)zmq_msg_data(&t));
+            body = json_incref(m.body);
+            zs_msg_clear(&m);
+        }
+        zmq_msg_close(&f);
+    }
+    while (more) {   /* frames beyond [topic, envelope]: dropped with their event */
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        more = zmq_msg_recv(&extra, s, 0) >= 0 && zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+    }
+    zmq_msg_close(&t);
+    if (!body)
+        errno = EPROTO;
+    return body;
+}
+
 json_t *zs_events_recv(zsock_t *sub, char *topic, size_t size)
 {
-    zmsg_t *z = zmsg_recv(sub);
-    if (!z)
-        return NULL;
-    json_t *body = NULL;
-    char *t = zmsg_popstr(z);
-    zframe_t *f = zmsg_pop(z);
-    zs_msg_t m;
-    if (t && f && zs_msg_decode(zframe_data(f), zframe_size(f), &m, NULL) == 0) {
-        snprintf(topic, size, "%s", t);
-        body = json_incref(m.body);
-        zs_msg_clear(&m);
-    }
-    free(t);
-    zframe_destroy(&f);
-    zmsg_destroy(&z);
-    return body;
+    return recv_event(sub, topic, size, 0);
+}
+
+json_t *zs_events_try_recv(zsock_t *sub, char *topic, size_t size)
+{
+    return recv_event(sub, topic, size, ZMQ_DONTWAIT);
 }
 
 /* Binds one side of the proxy, tuned and (on tcp) a CURVE server like every bus socket. */
@@ -102,29 +132,59 @@ typedef struct {
     zsock_t *in, *out;
 } proxy_t;
 
+/* Forwards what waits on `from` to `to`, at most `burst` messages, frame by frame (a message's
+ * frames arrive together). Receiving until there is nothing left costs one poll a burst;
+ * asking the poller before every event cost ZeroMQ a poll and a getpid per socket per event. */
+static void forward(void *from, void *to, int burst)
+{
+    for (int n = 0; n < burst; n++) {
+        zmq_msg_t frame;
+        zmq_msg_init(&frame);
+        if (zmq_msg_recv(&frame, from, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&frame);
+            return;
+        }
+        for (;;) {
+            bool more = zmq_msg_more(&frame);
+            if (zmq_msg_send(&frame, to, more ? ZMQ_SNDMORE : 0) < 0)
+                zmq_msg_close(&frame);   /* XPUB drops at its high-water mark, as PUB does */
+            if (!more)
+                break;
+            zmq_msg_init(&frame);
+            if (zmq_msg_recv(&frame, from, 0) < 0) {
+                zmq_msg_close(&frame);
+                return;
+            }
+        }
+    }
+}
+
 /* The actor: events flow in -> out, subscriptions out -> in, until $TERM on the pipe. */
 static void proxy_run(zsock_t *pipe, void *arg)
 {
     proxy_t *p = arg;
-    zpoller_t *poller = zpoller_new(pipe, p->in, p->out, NULL);
+    void *in = zsock_resolve(p->in), *out = zsock_resolve(p->out);
+    zmq_pollitem_t items[] = {{zsock_resolve(pipe), 0, ZMQ_POLLIN, 0}, {in, 0, ZMQ_POLLIN, 0},
+                              {out, 0, ZMQ_POLLIN, 0}};
     zsock_signal(pipe, 0);
-    for (void *which; (which = zpoller_wait(poller, -1));) {
-        zmsg_t *m = zmsg_recv(which);
-        if (!m)
+    for (;;) {
+        if (zmq_poll(items, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
             break;
-        if (which == pipe) {
-            char *cmd = zmsg_popstr(m);
-            bool term = cmd && strcmp(cmd, "$TERM") == 0;
-            free(cmd);
-            zmsg_destroy(&m);
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            char *cmd = zstr_recv(pipe);
+            bool term = !cmd || strcmp(cmd, "$TERM") == 0;
+            zstr_free(&cmd);
             if (term)
                 break;
-            continue;
         }
-        zmsg_send(&m, which == p->in ? p->out : p->in);
-        zmsg_destroy(&m);
+        if (items[1].revents & ZMQ_POLLIN)
+            forward(in, out, 1000);
+        if (items[2].revents & ZMQ_POLLIN)
+            forward(out, in, 1000);
     }
-    zpoller_destroy(&poller);
     zsock_destroy(&p->in);
     zsock_destroy(&p->out);
     free(p);

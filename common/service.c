@@ -46,13 +46,12 @@ static void *grow(void *items, size_t n, size_t *cap, size_t size)
 int zs_service_watch(zs_service_t *svc, void *sock, void (*fn)(zs_service_t *, void *))
 {
     struct watch *w = grow(svc->watches, svc->nwatches, &svc->cap_watches, sizeof *w);
-    if (w)
-        svc->watches = w;
-    if (!w || (svc->poller && zpoller_add(svc->poller, sock) != 0)) {
+    if (!w) {
         zs_errorf("%s: cannot watch one more socket (%zu watched): out of memory", svc->process,
                   svc->nwatches);
         return -1;
     }
+    svc->watches = w;
     svc->watches[svc->nwatches++] = (struct watch){sock, fn};
     return 0;
 }
@@ -221,9 +220,6 @@ static int setup(zs_service_t *svc, const char *bind)
         free(topics);
     }
     svc->pending_events = json_array();
-    svc->poller = zpoller_new(svc->router, &svc->wake[0], NULL);
-    if (svc->sub)
-        zpoller_add(svc->poller, svc->sub);
     svc->node_bus = zs_bus_new();
     svc->node = zs_node_new(svc->def->name, svc->node_bus);
     if (add_timer(svc, 1000, zs_mono_ms(), tick) != 0 ||
@@ -257,9 +253,11 @@ static int setup(zs_service_t *svc, const char *bind)
  * flood of events cannot starve the requests). */
 static void take_events(zs_service_t *svc)
 {
-    for (int n = 0; n < 512 && (zsock_events(svc->sub) & ZMQ_POLLIN); n++) {
+    for (int n = 0; n < 512; n++) {
         char topic[128];
-        json_t *body = zs_events_recv(svc->sub, topic, sizeof topic);
+        json_t *body = zs_events_try_recv(svc->sub, topic, sizeof topic);
+        if (!body && errno == EAGAIN)
+            break;
         FOREACH_MODULE(svc->def, m)
             if (body && m->on_event)
                 m->on_event(svc, topic, body);
@@ -267,33 +265,67 @@ static void take_events(zs_service_t *svc)
     }
 }
 
+/* The loop's poll items: ROUTER, wake-up pipe, event subscription (when there is one), then
+ * the watched sockets in their order. Rebuilt each turn: a handler may add a watch. Returns
+ * how many, or 0 when memory runs out (logged). */
+static size_t poll_items(zs_service_t *svc, zmq_pollitem_t **items, size_t *cap)
+{
+    size_t n = 3 + svc->nwatches;
+    if (n > *cap) {
+        zmq_pollitem_t *grown = realloc(*items, n * sizeof **items);
+        if (!grown) {
+            zs_errorf("%s: cannot poll %zu sockets: out of memory", svc->process, n);
+            return 0;
+        }
+        *items = grown;
+        *cap = n;
+    }
+    zmq_pollitem_t *it = *items;
+    it[0] = (zmq_pollitem_t){zsock_resolve(svc->router), 0, ZMQ_POLLIN, 0};
+    it[1] = (zmq_pollitem_t){NULL, svc->wake[0], ZMQ_POLLIN, 0};
+    it[2] = (zmq_pollitem_t){svc->sub ? zsock_resolve(svc->sub) : NULL, -1, svc->sub ? ZMQ_POLLIN : 0, 0};
+    for (size_t i = 0; i < svc->nwatches; i++)
+        it[3 + i] = (zmq_pollitem_t){zsock_resolve(svc->watches[i].sock), 0, ZMQ_POLLIN, 0};
+    return n;
+}
+
 int zs_service_run(zs_service_t *svc)
 {
-    zpoller_t *poller = svc->poller;
     zs_info("%s serving on %s (data %s/%s)", svc->process, svc->bind, zs_config_data_dir(),
             svc->def->name);
+    zmq_pollitem_t *items = NULL;
+    size_t cap = 0;
     while (!atomic_load(&svc->stopping)) {
         int64_t wait = svc->qlen || svc->nlaters ? 0 : until_next_timer(svc);
-        void *which = zpoller_wait(poller, (int)wait);
-        if (which == &svc->wake[0]) {
+        /* One zmq_poll tells which sockets have input, all of them (asking each socket again,
+         * zsock_events, costs ZeroMQ a poll and a getpid per socket per turn). */
+        size_t n = poll_items(svc, &items, &cap);
+        if (n == 0 || zmq_poll(items, (int)n, (long)wait) < 0) {
+            if (n == 0 || errno == ETERM)
+                break;
+            continue;   /* EINTR: a signal; the wake-up pipe says whether to stop */
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
             char drain[64];
             while (read(svc->wake[0], drain, sizeof drain) > 0)
                 ;
             atomic_store(&svc->stopping, true);   /* a signal wrote it */
         }
-        /* Every socket with input, not only the one the poller named (it names the first of
-         * its list that is readable, so under load the ROUTER would starve the others); what
-         * their handlers write joins this turn's batch (zs_service_write_later). */
-        for (size_t i = 0; i < svc->nwatches; i++)
-            if (zsock_events(svc->watches[i].sock) & ZMQ_POLLIN)
+        /* Every socket with input, not only the first: under load the ROUTER would starve the
+         * others. What their handlers write joins this turn's batch (zs_service_write_later). */
+        size_t nwatches = n - 3;   /* a handler may add watches: they are polled next turn */
+        for (size_t i = 0; i < nwatches; i++)
+            if (items[3 + i].revents & ZMQ_POLLIN)
                 svc->watches[i].fn(svc, svc->watches[i].sock);
-        if (svc->sub)
+        if (items[2].revents & ZMQ_POLLIN)
             take_events(svc);
-        service_intake(svc);
+        if (items[0].revents & ZMQ_POLLIN)
+            service_intake(svc);
         if (svc->qlen || svc->nlaters)
             service_run_batch(svc);
         run_timers(svc);
     }
+    free(items);
     if (svc->nlaters)   /* what the last turn received is stored before the service goes */
         service_run_batch(svc);
     zs_info("%s stopping", svc->process);
@@ -387,7 +419,6 @@ void zs_service_destroy(zs_service_t **self_p)
     free(svc->timers);
     free(svc->watches);
     zs_node_destroy(&svc->node);
-    zpoller_destroy(&svc->poller);
     zs_bus_destroy(&svc->node_bus);
     zs_bus_destroy(&svc->bus);
     free(svc->afters);

@@ -319,11 +319,14 @@ static void send_note(zs_service_t *svc, zframe_t *identity, const zs_msg_t *req
  * worth per call, so the loop keeps running batches under a flood. */
 void service_intake(zs_service_t *svc)
 {
-    for (size_t taken = 0; taken < 4 * svc->qmax && (zsock_events(svc->router) & ZMQ_POLLIN); taken++) {
+    for (size_t taken = 0; taken < 4 * svc->qmax; taken++) {
         zframe_t *id = NULL;
         zs_msg_t m;
-        if (zs_bus_recv(svc->router, &m, &id) != 0)
-            continue;
+        if (zs_bus_try_recv(svc->router, &m, &id) != 0) {
+            if (errno == EPROTO)   /* a bad message, dropped: the next may be good */
+                continue;
+            break;
+        }
         if (m.kind != 'Q') {
             zs_msg_clear(&m);
             zframe_destroy(&id);

@@ -48,7 +48,6 @@ struct zs_service {
     zs_store_t *store;
     zs_bus_t *bus, *node_bus;
     zsock_t *router, *sub, *pub;
-    zpoller_t *poller;
     struct watch { void *sock; void (*fn)(zs_service_t *, void *); } *watches;
     size_t nwatches, cap_watches;
     /* zs_service_every's timers, in the order they were made. */
@@ -89,7 +88,7 @@ struct zs_service {
     int64_t commit_faults;        /* fault.commit-failures: batch commits still to fail */
     int64_t write_delay_us;       /* fault.write-delay-us: added to every write request */
     /* Stopping: zs_service_stop sets `stopping` and writes a byte into wake[1]; the loop polls
-     * wake[0] (a raw file handle in its poller) so it returns at once. */
+     * wake[0] (a raw file handle among its poll items) so it returns at once. */
     atomic_bool stopping;
     int wake[2];
 };
