@@ -1,5 +1,6 @@
 /* uuid.h — ZStack uuids: 32 lowercase hex chars, no dashes (a UUID without its dashes).
- * Any thread may call these. */
+ * Any thread may call these. The random bits are the kernel's (getrandom), fetched in bulk
+ * per thread; a forked child never repeats its parent's. */
 #ifndef ZS_UUID_H
 #define ZS_UUID_H
 #include <stdbool.h>

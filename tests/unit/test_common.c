@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 START_TEST(envelope_round_trip)
@@ -203,6 +204,46 @@ START_TEST(uuids)
 }
 END_TEST
 
+static int text_order(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Random bits come from a pool per thread: no uuid repeats, and a forked child refills its
+ * pool instead of handing out the bytes its parent hands out next. */
+START_TEST(uuids_never_repeat)
+{
+    enum { N = 4096 };
+    static char seen[N][33];
+    for (int i = 0; i < N; i++)
+        zs_uuid_new(seen[i]);
+    qsort(seen, N, sizeof seen[0], text_order);
+    for (int i = 1; i < N; i++)
+        ck_assert_str_ne(seen[i - 1], seen[i]);
+    char first[33];
+    zs_uuid_new(first);   /* the pool is now part used: what is left would be shared by a fork */
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char c[33];
+        zs_uuid_new(c);
+        _exit(write(fds[1], c, sizeof c) == (ssize_t)sizeof c ? 0 : 1);
+    }
+    char mine[33], child[33];
+    zs_uuid_new(mine);
+    ck_assert_int_eq(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    int status;
+    waitpid(pid, &status, 0);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert(zs_uuid_valid(child));
+    ck_assert_str_ne(mine, child);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
 START_TEST(api_lookup_by_every_name)
 {
     const zs_api_t *a = zs_api_find("CreateSystemTag");
@@ -343,6 +384,7 @@ int main(void)
     tcase_add_test(t, zstack_dates);
     tcase_add_test(t, config_file_and_environment);
     tcase_add_test(t, uuids);
+    tcase_add_test(t, uuids_never_repeat);
     tcase_add_test(t, api_lookup_by_every_name);
     tcase_add_test(t, api_validation);
     tcase_add_test(t, acknowledgement_envelope);
