@@ -267,7 +267,7 @@ static void take_events(zs_service_t *svc)
 
 /* The loop's poll items: ROUTER, wake-up pipe, event subscription (when there is one), then
  * the watched sockets in their order. Rebuilt each turn: a handler may add a watch. Returns
- * how many, or 0 when memory runs out (logged). */
+ * how many, or 0 when memory for them runs out (logged; the loop tries again). */
 static size_t poll_items(zs_service_t *svc, zmq_pollitem_t **items, size_t *cap)
 {
     size_t n = 3 + svc->nwatches;
@@ -300,8 +300,12 @@ int zs_service_run(zs_service_t *svc)
         /* One zmq_poll tells which sockets have input, all of them (asking each socket again,
          * zsock_events, costs ZeroMQ a poll and a getpid per socket per turn). */
         size_t n = poll_items(svc, &items, &cap);
-        if (n == 0 || zmq_poll(items, (int)n, (long)wait) < 0) {
-            if (n == 0 || errno == ETERM)
+        if (n == 0) {   /* out of memory for the poll items (logged): try again shortly */
+            usleep(10 * 1000);
+            continue;
+        }
+        if (zmq_poll(items, (int)n, (long)wait) < 0) {
+            if (errno == ETERM)   /* ZeroMQ is shutting down: nothing more will arrive */
                 break;
             continue;   /* EINTR: a signal; the wake-up pipe says whether to stop */
         }
