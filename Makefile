@@ -15,7 +15,7 @@ DEB_PKGS = build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev lib
            libcivetweb-dev libjansson-dev libcurl4-openssl-dev libsodium-dev check \
            python3 curl wrk sqlite3 clang libclang-rt-14-dev lmdb-utils iptables \
            libedit-dev chromium chromium-driver zsh \
-           docker-compose python3-yaml nodejs util-linux iproute2
+           docker-compose python3-yaml nodejs util-linux iproute2 linux-perf
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -48,7 +48,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # The zs CLI's interactive shell uses libedit.
 $(BIN)/zs: override LDLIBS += -ledit
 
-.PHONY: all deps run test test-unit unit-bins build-asan-unit fuzz bench clean
+.PHONY: all deps run test test-unit unit-bins build-asan-unit fuzz bench profile clean
 all: deps-check $(BINARIES)
 
 $(BUILD)/%.o: %.c
@@ -127,6 +127,11 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tools/bench/run
+
+# Where one bench load's time goes, per process: make profile PART=get|ticket|webhook
+profile: deps
+	@$(MAKE) --no-print-directory all
+	@tools/bench/profile $(or $(PART),get)
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz
