@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <czmq.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <strings.h>
 
 #define COLL "deliveries"
@@ -23,6 +24,8 @@ typedef struct {
     zactor_t *sender;
     CURLM *multi;            /* used by the sender thread; curl_multi_wakeup is thread-safe */
     zhashx_t *in_flight;     /* delivery uuids handed to the sender, not yet answered */
+    atomic_bool woken;       /* the sender was woken for deliveries it has not taken yet: one
+                              * wake-up (a system call) serves a whole batch's deliveries */
 } outbox_t;
 
 static outbox_t *outbox_of(zs_service_t *svc)
@@ -200,16 +203,20 @@ static char *try_recv_text(zsock_t *sock)
     return text;
 }
 
-/* The curl thread; arg is the multi handle. */
+/* The curl thread; arg is the outbox (its multi handle and wake-up flag). */
 static void sender_actor(zsock_t *pipe, void *arg)
 {
-    CURLM *multi = arg;
+    outbox_t *O = arg;
+    CURLM *multi = O->multi;
     zsock_signal(pipe, 0);
     zlistx_t *active = zlistx_new();
     bool running = true;
     while (running) {
         int n = 0;
         curl_multi_poll(multi, NULL, 0, 1000, &n);
+        /* Cleared before taking what waits: a delivery sent from here on wakes this thread
+         * again (the wake-up is kept until the next poll), one sent before is taken below. */
+        atomic_store(&O->woken, false);
         for (char *cmd; (cmd = try_recv_text(pipe));) {
             if (strcmp(cmd, "$TERM") == 0) {
                 running = false;
@@ -248,7 +255,8 @@ static void send_attempt(outbox_t *O, const json_t *rec)
     if (text) {
         zhashx_insert(O->in_flight, uuid, (void *)1);
         zstr_send(O->sender, text);
-        curl_multi_wakeup(O->multi);
+        if (!atomic_exchange(&O->woken, true))
+            curl_multi_wakeup(O->multi);
     }
     free(text);
     json_decref(d);
@@ -474,7 +482,7 @@ static void *outbox_create(zs_service_t *svc)
          * overflows its accept queue, and a dropped SYN is retried after 1 s, then 3 s. */
         curl_multi_setopt(O->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                           (long)zs_config_int("webhook.connections-per-receiver", 16));
-        O->sender = zactor_new(sender_actor, O->multi);
+        O->sender = zactor_new(sender_actor, O);
     }
     if (!O->multi || !O->sender || zs_service_watch(svc, O->sender, on_sender) != 0) {
         outbox_destroy(svc, O);
