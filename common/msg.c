@@ -140,6 +140,7 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, json_t **error)
     else if (int_of(f[ST]) != 0 && (int_of(f[ST]) < 100 || int_of(f[ST]) > 599))
         why = "status out of range";
     if (why) {
+        zs_unpack_done();
         memset(m, 0, sizeof *m);
         return zs_fail(error, ZS_SYS_INVALID, "envelope: %s", why);
     }
@@ -148,10 +149,15 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, json_t **error)
     m->ok = f[OK]->via.boolean;
     m->deadline = int_of(f[DL]);
     m->status = (int)int_of(f[ST]);
-    if ((f[CALLER] && !(m->caller = zs_unpack_object(f[CALLER], error)))
-        || !(m->body = f[BODY] ? zs_unpack_object(f[BODY], error) : json_object())) {
+    if (f[CALLER])
+        m->caller = zs_unpack_object(f[CALLER], error);
+    if (!f[CALLER] || m->caller)   /* no body is an empty one */
+        m->body = f[BODY] ? zs_unpack_object(f[BODY], error) : json_object();
+    bool had_body = f[BODY] != NULL;
+    zs_unpack_done();   /* f[] points into the zone: not past here */
+    if (!m->body) {
         zs_msg_clear(m);
-        if (!f[BODY] && error && !*error)
+        if (!had_body && error && !*error)
             *error = zs_error(ZS_SYS_INTERNAL, "envelope: out of memory");
         return -1;
     }

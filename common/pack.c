@@ -511,8 +511,17 @@ json_t *zs_unpack_object(const msgpack_object *o, json_t **error)
     return out;
 }
 
+void zs_unpack_done(void)
+{
+    scratch_t *s = pthread_getspecific(scratch_key);
+    if (s)
+        msgpack_zone_clear(s->zone);
+}
+
 json_t *zs_unpack(const void *buf, size_t len, const zs_pack_limits_t *limits, json_t **error)
 {
     const msgpack_object *o = zs_unpack_raw(buf, len, limits, error);
-    return o ? zs_unpack_object(o, error) : NULL;
+    json_t *value = o ? zs_unpack_object(o, error) : NULL;
+    zs_unpack_done();
+    return value;
 }

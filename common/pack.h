@@ -66,6 +66,11 @@ const msgpack_object *zs_unpack_raw(const void *buf, size_t len, const zs_pack_l
  * rules. Returns a new reference, or NULL with *error set as by zs_unpack. */
 json_t *zs_unpack_object(const msgpack_object *o, json_t **error);
 
+/* Ends the use of what zs_unpack_raw returned on this thread: the zone keeps its first chunk
+ * and gives back what a large value made it take (else a thread that decoded one large
+ * message would hold that memory while idle). */
+void zs_unpack_done(void);
+
 /* Decodes exactly one msgpack value filling all `len` bytes (trailing bytes are an error).
  * Returns a new reference, or NULL and, when `error` is not NULL, *error = SYS.1007 whose
  * details say why the input is refused (e.g. "msgpack: nesting deeper than 32"), or SYS.1000

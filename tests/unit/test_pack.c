@@ -380,6 +380,36 @@ START_TEST(refuse_invalid_utf8)
 }
 END_TEST
 
+/* Decoding reuses one zone per thread: a value of 200,000 elements (which grows the zone), a
+ * small one, then the large one again all decode whole and right, and the borrowed record
+ * buffer holds zs_pack's bytes. */
+START_TEST(unpack_reuses_its_zone)
+{
+    json_t *large = json_array();
+    for (int i = 0; i < 200000; i++)
+        json_array_append_new(large, json_integer(i));
+    json_t *small = json_pack("{s:s, s:[b,n]}", "a", "b", "c", 1);
+    char *lb, *sb;
+    size_t ll, sl;
+    ck_assert_int_eq(zs_pack(large, &lb, &ll), 0);
+    ck_assert_int_eq(zs_pack(small, &sb, &sl), 0);
+    for (int round = 0; round < 2; round++) {
+        json_t *l = zs_unpack(lb, ll, NULL, NULL), *s = zs_unpack(sb, sl, NULL, NULL);
+        ck_assert(l && s && json_equal(l, large) && json_equal(s, small));
+        json_decref(l);
+        json_decref(s);
+    }
+    const char *borrowed;
+    size_t bl;
+    ck_assert_int_eq(zs_pack_borrowed(small, &borrowed, &bl), 0);
+    ck_assert(bl == sl && memcmp(borrowed, sb, sl) == 0);
+    free(lb);
+    free(sb);
+    json_decref(large);
+    json_decref(small);
+}
+END_TEST
+
 START_TEST(refuse_non_finite)
 {
     refused(BYTES(0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0), "msgpack: real is NaN or infinite");
@@ -438,6 +468,7 @@ static Suite *pack_suite(void)
     tcase_add_test(rt, pack_encoding);
     tcase_add_test(rt, pack_refuses);
     tcase_add_test(rt, unpack_foreign_forms);
+    tcase_add_test(rt, unpack_reuses_its_zone);
     suite_add_tcase(s, rt);
 
     TCase *bad = tcase_create("refuse");
