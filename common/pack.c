@@ -513,6 +513,7 @@ json_t *zs_unpack_object(const msgpack_object *o, json_t **error)
 
 void zs_unpack_done(void)
 {
+    pthread_once(&scratch_once, scratch_key_make);   /* no key yet: no zone to clear either */
     scratch_t *s = pthread_getspecific(scratch_key);
     if (s)
         msgpack_zone_clear(s->zone);
