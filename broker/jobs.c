@@ -328,6 +328,15 @@ static int store_completions(zs_service_t *svc, MDB_txn *txn, void *arg)
 
 /* The batch holding completions `arg` committed (rc 0) or failed: their jobs have left their
  * windows (finished_after_commit), so the jobs waiting for a place take them. */
+/* Keeps the empty set `c` for the next turn, or frees it when one is kept already. */
+static void keep_spare(jobs_t *J, completions_t *c)
+{
+    if (J->spare)
+        free(c);
+    else
+        J->spare = c;
+}
+
 static void completions_stored(zs_service_t *svc, void *arg, int rc)
 {
     completions_t *c = arg;
@@ -341,10 +350,7 @@ static void completions_stored(zs_service_t *svc, void *arg, int rc)
     }
     jobs_t *J = jobs_of(svc);
     c->n = 0;
-    if (J->spare)
-        free(c);
-    else
-        J->spare = c;
+    keep_spare(J, c);
     fill_all(svc, J);
 }
 
@@ -390,10 +396,8 @@ static void on_service_reply(zs_service_t *svc, void *sock)
     }
     if (c && c->n)
         zs_service_write_later(svc, store_completions, completions_stored, c);
-    else if (c && !J->spare)
-        J->spare = c;
-    else
-        free(c);
+    else if (c)
+        keep_spare(J, c);
     if (landed)
         fill_all(svc, J);
 }

@@ -186,23 +186,6 @@ static void finish_attempts(CURLM *multi, zsock_t *pipe, zlistx_t *active)
     }
 }
 
-/* The next single-frame text waiting on `sock` (malloc'd, NUL-terminated: the caller frees
- * it), or NULL when there is none (or memory ran out). It does not wait: draining a socket
- * this way costs one poll, where asking before each frame (zsock_events) cost a poll and a
- * getpid per frame. */
-static char *try_recv_text(zsock_t *sock)
-{
-    zmq_msg_t f;
-    zmq_msg_init(&f);
-    char *text = NULL;
-    if (zmq_msg_recv(&f, zsock_resolve(sock), ZMQ_DONTWAIT) >= 0 && (text = malloc(zmq_msg_size(&f) + 1))) {
-        memcpy(text, zmq_msg_data(&f), zmq_msg_size(&f));
-        text[zmq_msg_size(&f)] = '\0';
-    }
-    zmq_msg_close(&f);
-    return text;
-}
-
 /* The curl thread; arg is the outbox (its multi handle and wake-up flag). */
 static void sender_actor(zsock_t *pipe, void *arg)
 {
@@ -215,19 +198,21 @@ static void sender_actor(zsock_t *pipe, void *arg)
         int n = 0;
         curl_multi_poll(multi, NULL, 0, 1000, &n);
         /* Cleared before taking what waits: a delivery sent from here on wakes this thread
-         * again (the wake-up is kept until the next poll), one sent before is taken below. */
+         * again (the wake-up is kept until the next poll), one sent before is taken below.
+         * Received until none is left (zstr_recv_nowait): asking before each one
+         * (zsock_events) cost libzmq a poll and a getpid per delivery. */
         atomic_store(&O->woken, false);
-        for (char *cmd; (cmd = try_recv_text(pipe));) {
+        for (char *cmd; (cmd = zstr_recv_nowait(pipe));) {
             if (strcmp(cmd, "$TERM") == 0) {
                 running = false;
-                free(cmd);
+                zstr_free(&cmd);
                 break;
             }
             json_t *d = json_loads(cmd, 0, NULL);
             if (d)
                 start_attempt(multi, d, active);
             json_decref(d);
-            free(cmd);
+            zstr_free(&cmd);
         }
         int still;
         curl_multi_perform(multi, &still);
@@ -378,9 +363,9 @@ static void results_recorded(zs_service_t *svc, void *arg, int rc)
 static void on_sender(zs_service_t *svc, void *sock)
 {
     json_t *results = json_array();
-    for (char *text; json_array_size(results) < 1024 && (text = try_recv_text(sock));) {
+    for (char *text; json_array_size(results) < 1024 && (text = zstr_recv_nowait(sock));) {
         json_t *r = json_loads(text, 0, NULL);
-        free(text);
+        zstr_free(&text);
         if (r)
             json_array_append_new(results, r);
     }

@@ -162,9 +162,7 @@ int zs_bus_drain(zs_bus_t *self, const char *service)
     return n;
 }
 
-/* Receives the rest of a message whose first frame is in `frame`: true when that frame was
- * the last, else the remaining frames are read and dropped. */
-static bool last_frame(void *sock, zmq_msg_t *frame)
+bool zs_bus_last_frame(void *sock, zmq_msg_t *frame)
 {
     bool last = !zmq_msg_more(frame);
     for (bool more = !last; more;) {
@@ -202,7 +200,7 @@ static int recv_message(zsock_t *sock, zs_msg_t *msg, zframe_t **identity, int f
     }
     json_t *error = NULL;
     int rc = -1;
-    if (whole && last_frame(s, &payload))
+    if (whole && zs_bus_last_frame(s, &payload))
         rc = zs_msg_decode(zmq_msg_data(&payload), zmq_msg_size(&payload), msg, &error);
     if (rc != 0) {
         zs_warn("bus: dropped a bad message: %s", error ? zs_error_details(error) : "missing or extra frames");

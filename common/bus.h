@@ -46,6 +46,11 @@ int zs_bus_drain(zs_bus_t *self, const char *service);
  * logged and dropped) or ZeroMQ's errno (EAGAIN: nothing within the timeout; EINTR; ETERM). */
 int zs_bus_recv(zsock_t *sock, zs_msg_t *msg, zframe_t **identity);
 
+/* For readers of multi-frame messages: true when `frame`, just received from `sock` (a
+ * libzmq socket), was its message's last; else the frames left of that message are read and
+ * dropped, and false. */
+bool zs_bus_last_frame(void *sock, zmq_msg_t *frame);
+
 /* zs_bus_recv without waiting: -1 with errno EAGAIN when nothing is there. For draining a
  * socket: asking first (zsock_events) costs ZeroMQ a poll and a getpid per message, a receive
  * that finds a message costs none. */

@@ -79,24 +79,18 @@ static json_t *recv_event(zsock_t *sub, char *topic, size_t size, int flags)
         return NULL;
     }
     json_t *body = NULL;
-    bool more = zmq_msg_more(&t);
-    if (more) {
+    if (zmq_msg_more(&t)) {
         zmq_msg_t f;
         zmq_msg_init(&f);
-        more = zmq_msg_recv(&f, s, 0) >= 0 && zmq_msg_more(&f);
         zs_msg_t m;
-        if (!more && zmq_msg_size(&f) && zs_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), &m, NULL) == 0) {
+        /* frames beyond [topic, envelope] are dropped with their event */
+        if (zmq_msg_recv(&f, s, 0) >= 0 && zs_bus_last_frame(s, &f) && zmq_msg_size(&f)
+            && zs_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), &m, NULL) == 0) {
             snprintf(topic, size, "%.*s", (int)zmq_msg_size(&t), (const char *)zmq_msg_data(&t));
             body = json_incref(m.body);
             zs_msg_clear(&m);
         }
         zmq_msg_close(&f);
-    }
-    while (more) {   /* frames beyond [topic, envelope]: dropped with their event */
-        zmq_msg_t extra;
-        zmq_msg_init(&extra);
-        more = zmq_msg_recv(&extra, s, 0) >= 0 && zmq_msg_more(&extra);
-        zmq_msg_close(&extra);
     }
     zmq_msg_close(&t);
     if (!body)
