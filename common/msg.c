@@ -31,20 +31,42 @@ static int pack_int(msgpack_packer *pk, const char *key, int64_t v)
     return pack_key(pk, key) || msgpack_pack_int64(pk, v) ? -1 : 0;
 }
 
+/* A reply the requester will write as it comes: the body rendered as rest.md's bodies are
+ * (compact, members in their order; an object or an array, as json_dumps renders by
+ * default), at most as long as a decoder takes one string. */
+static bool renders_json(const zs_msg_t *m)
+{
+    return m->kind == 'R' && m->want_json && m->ok && (json_is_object(m->body) || json_is_array(m->body))
+           && (m->status == 0 || m->status == 200);
+}
+
+static int pack_body(msgpack_packer *pk, const zs_msg_t *m)
+{
+    if (m->json && m->kind == 'R' && m->ok)   /* decoded as text: sent on as it came */
+        return pack_key(pk, "json") || msgpack_pack_str(pk, m->json_len)
+               || msgpack_pack_str_body(pk, m->json, m->json_len);
+    if (renders_json(m)) {
+        int rc = zs_pack_json_text(pk, "json", m->body, JSON_COMPACT, zs_pack_default_limits.max_string);
+        if (rc <= 0)
+            return rc;   /* longer than a string may be: sent as a body after all */
+    }
+    return pack_key(pk, "body") || (m->body ? zs_pack_into(pk, m->body) : msgpack_pack_map(pk, 0));
+}
+
 int zs_msg_pack(const zs_msg_t *m, const char **buf, size_t *len)
 {
     msgpack_packer *pk = zs_pack_start(ZS_PACK_MESSAGE);
     char kind[2] = {m->kind, 0};
     /* Without its caller a request would read as a system call: a member that could not be
      * written fails the encoding. */
-    int rc = !pk || msgpack_pack_map(pk, m->caller ? 10 : 9)
+    int rc = !pk || msgpack_pack_map(pk, 9 + (m->caller != NULL) + m->want_json)
              || pack_int(pk, "v", 1) || pack_text(pk, "k", kind) || pack_text(pk, "api", m->api)
              || pack_text(pk, "id", m->id) || pack_bool(pk, "job", m->job)
              || pack_int(pk, "dl", m->deadline) || pack_bool(pk, "ok", m->ok)
              || pack_int(pk, "st", m->status)
              || (m->caller && (pack_key(pk, "caller") || zs_pack_into(pk, m->caller)))
-             || pack_key(pk, "body")
-             || (m->body ? zs_pack_into(pk, m->body) : msgpack_pack_map(pk, 0));
+             || (m->want_json && pack_bool(pk, "rj", true))
+             || pack_body(pk, m);
     if (rc)
         return -1;
     zs_pack_result(ZS_PACK_MESSAGE, buf, len);
@@ -74,6 +96,18 @@ static int copy_text(char *dst, size_t size, const msgpack_object *v)
     return 0;
 }
 
+/* A malloc'd NUL-terminated copy of str `v`, or NULL when memory runs out. */
+static char *text_copy(const msgpack_object *v, size_t *len)
+{
+    char *t = malloc(v->via.str.size + 1);
+    if (t) {
+        memcpy(t, v->via.str.ptr, v->via.str.size);
+        t[v->via.str.size] = 0;
+        *len = v->via.str.size;
+    }
+    return t;
+}
+
 static bool is_int(const msgpack_object *v)
 {
     return v && (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER || v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER);
@@ -90,9 +124,9 @@ static bool is_bool(const msgpack_object *v)
 }
 
 /* The envelope's members, found by name; NULL when absent. */
-enum { V, K, API, ID, JOB, DL, OK, ST, CALLER, BODY, NMEMBERS };
+enum { V, K, API, ID, JOB, DL, OK, ST, CALLER, BODY, RJ, JSON, NMEMBERS };
 static const char *const member_names[NMEMBERS] = {"v", "k", "api", "id", "job", "dl", "ok", "st",
-                                                   "caller", "body"};
+                                                   "caller", "body", "rj", "json"};
 
 /* Finds the members of map `o`: NULL when every name appears at most once, else why not. */
 static const char *members_of(const msgpack_object *o, const msgpack_object *found[NMEMBERS])
@@ -139,6 +173,11 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, json_t **error)
         why = "bad caller";
     else if (int_of(f[ST]) != 0 && (int_of(f[ST]) < 100 || int_of(f[ST]) > 599))
         why = "status out of range";
+    else if (f[RJ] && !is_bool(f[RJ]))
+        why = "bad rj flag";
+    else if (f[JSON] && (f[JSON]->type != MSGPACK_OBJECT_STR || f[BODY] || f[K]->via.str.ptr[0] != 'R'
+                         || !f[OK]->via.boolean))
+        why = "json text only instead of the body of a successful reply";
     if (why) {
         zs_unpack_done();
         memset(m, 0, sizeof *m);
@@ -149,6 +188,12 @@ int zs_msg_decode(const void *buf, size_t len, zs_msg_t *m, json_t **error)
     m->ok = f[OK]->via.boolean;
     m->deadline = int_of(f[DL]);
     m->status = (int)int_of(f[ST]);
+    m->want_json = f[RJ] && f[RJ]->via.boolean;
+    if (f[JSON] && !(m->json = text_copy(f[JSON], &m->json_len))) {
+        zs_unpack_done();
+        memset(m, 0, sizeof *m);
+        return zs_fail(error, ZS_SYS_INTERNAL, "envelope: out of memory");
+    }
     if (f[CALLER])
         m->caller = zs_unpack_object(f[CALLER], error);
     if (!f[CALLER] || m->caller)   /* no body is an empty one */
@@ -168,6 +213,7 @@ void zs_msg_clear(zs_msg_t *m)
 {
     json_decref(m->caller);
     json_decref(m->body);
+    free(m->json);
     memset(m, 0, sizeof *m);
 }
 
@@ -178,6 +224,7 @@ void zs_msg_reply(zs_msg_t *r, const zs_msg_t *req, bool ok, int status, json_t 
     memcpy(r->api, req->api, sizeof r->api);
     memcpy(r->id, req->id, sizeof r->id);
     r->job = req->job;
+    r->want_json = req->want_json;
     r->ok = ok;
     r->status = status;
     r->body = body ? body : json_object();

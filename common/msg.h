@@ -1,8 +1,13 @@
 /* msg.h — the bus envelope: every request, reply and event on the bus is one msgpack map
  *   {"v":1, "k":"Q"|"R"|"E"|"A", "api":name, "id":request id, "job":bool, "dl":deadline ms,
- *    "caller":{accountUuid, accountName, admin, session}, "ok":bool, "st":status, "body":...}
+ *    "caller":{accountUuid, accountName, admin, session}, "ok":bool, "st":status, "body":...,
+ *    "rj":bool (requests, optional), "json":text (replies, optional, instead of "body")}
  * A request's body is the API parameters; a reply's body is the result (ok) or an error
  * object (error.h); an event's body is its payload and `api` its topic.
+ * Render once: a request with "rj" true says its sender writes a successful reply's body as
+ * JSON text as it comes (the gateway). The reply to it (status 0 or 200) then carries the
+ * body already rendered, compact, as "json": rendered once where it was built, instead of
+ * encoded to msgpack there, decoded to jansson and rendered by the gateway.
  * Decoding bounds sizes and depth (pack.h) and checks every member's type.
  * Any thread may use these; a zs_msg_t belongs to one thread.
  */
@@ -27,6 +32,13 @@ typedef struct {
     json_t *body;       /* owned; never NULL after decode (an empty object at least) */
     bool ok;            /* replies: success */
     int status;         /* replies: HTTP status hint, 0 = the default (200 / 503) */
+    bool want_json;     /* requests: "rj"; a reply built by zs_msg_reply inherits it, and
+                         * zs_msg_pack then renders a successful body as "json" */
+    char *json;         /* decoded replies: the body as JSON text (NUL-terminated, owned,
+                         * json_len bytes), body then an empty object; NULL when the reply
+                         * came with a body. zs_msg_pack sends it on as it is, in a successful
+                         * reply, so that a decoded message encodes to the same message. */
+    size_t json_len;
 } zs_msg_t;
 
 /* Encodes into the calling thread's message buffer (pack.h: ZS_PACK_MESSAGE): *buf is
@@ -45,10 +57,10 @@ int zs_msg_encode(const zs_msg_t *msg, char **buf, size_t *len);
  * ignored, and none may appear twice. */
 int zs_msg_decode(const void *buf, size_t len, zs_msg_t *msg, json_t **error);
 
-/* Releases caller/body and zeroes the struct. */
+/* Releases caller/body/json and zeroes the struct. */
 void zs_msg_clear(zs_msg_t *msg);
 
-/* Builds a reply to `req` (same api/id/job). `body` is stolen. */
+/* Builds a reply to `req` (same api/id/job/want_json). `body` is stolen. */
 void zs_msg_reply(zs_msg_t *reply, const zs_msg_t *req, bool ok, int status, json_t *body);
 
 /* Caller helpers: account uuid ("" when none), admin flag. */

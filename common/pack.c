@@ -176,6 +176,40 @@ int zs_pack_into(msgpack_packer *pk, const json_t *value)
     return pack_value(pk, value, 0);
 }
 
+/* json_dump_callback's sink: appends to the packer's buffer. */
+static int append_text(const char *text, size_t n, void *data)
+{
+    msgpack_packer *pk = data;
+    return pk->callback(pk->data, text, n) == 0 ? 0 : -1;
+}
+
+int zs_pack_json_text(msgpack_packer *pk, const char *key, const json_t *value, size_t flags, size_t max)
+{
+    msgpack_sbuffer *sb = pk->data;   /* zs_pack_start's packers write into an sbuffer */
+    size_t mark = sb->size, klen = strlen(key);
+    /* The text's length is known once it is rendered: a str32 header is written first and
+     * its length filled in after, so the text is rendered once and never copied. */
+    static const char str32[5] = {(char)0xdb, 0, 0, 0, 0};
+    if (msgpack_pack_str(pk, klen) || msgpack_pack_str_body(pk, key, klen)
+        || pk->callback(pk->data, str32, sizeof str32)) {
+        sb->size = mark;
+        return -1;
+    }
+    size_t at = sb->size;
+    if (json_dump_callback(value, append_text, pk, flags) != 0) {
+        sb->size = mark;
+        return -1;
+    }
+    size_t n = sb->size - at;
+    if (n > max || n > UINT32_MAX) {
+        sb->size = mark;
+        return 1;
+    }
+    for (int i = 0; i < 4; i++)
+        sb->data[at - 4 + i] = (char)(n >> (24 - 8 * i));
+    return 0;
+}
+
 int zs_pack_borrowed(const json_t *value, const char **buf, size_t *len)
 {
     msgpack_packer *pk = zs_pack_start(ZS_PACK_RECORD);

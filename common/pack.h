@@ -51,6 +51,14 @@ void zs_pack_result(zs_pack_scratch_t which, const char **buf, size_t *len);
  * envelope does). Returns 0, or -1 as zs_pack. */
 int zs_pack_into(msgpack_packer *pk, const json_t *value);
 
+/* Packs the str `key`, then `value` rendered once as JSON text (json_dumps with `flags`) as a
+ * msgpack str, straight into `pk`, which must come from zs_pack_start: for a reader that
+ * writes the JSON as it comes (the gateway, rest.md's bodies) instead of decoding msgpack
+ * into jansson and rendering it itself. Returns 0; 1 when the text would be longer than
+ * `max` bytes; -1 when memory runs out or jansson cannot render `value`. On 1 and -1 nothing
+ * is left written. */
+int zs_pack_json_text(msgpack_packer *pk, const char *key, const json_t *value, size_t flags, size_t max);
+
 /* zs_pack into the thread's record buffer: *buf is borrowed (zs_pack_result). Returns 0 or -1
  * as zs_pack. */
 int zs_pack_borrowed(const json_t *value, const char **buf, size_t *len);

@@ -202,30 +202,34 @@ const char *http_status_text(int status)
     }
 }
 
-int http_reply(struct mg_connection *conn, int status, json_t *body, const char *extra_headers)
+int http_reply_text(struct mg_connection *conn, int status, const char *text, size_t len,
+                    const char *extra_headers)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    size_t blen = text ? strlen(text) : 0;
     char head[1024];
     int hlen = snprintf(head, sizeof head,
                         "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
                         "Content-Length: %zu\r\n%s\r\n",
-                        status, http_status_text(status), blen, extra_headers ? extra_headers : "");
-    if (hlen < 0 || (size_t)hlen >= sizeof head) {
-        free(text);
+                        status, http_status_text(status), len, extra_headers ? extra_headers : "");
+    if (hlen < 0 || (size_t)hlen >= sizeof head)
         return 500;
-    }
-    char *all = malloc((size_t)hlen + blen);
+    char *all = malloc((size_t)hlen + len);
     if (all) {
         memcpy(all, head, (size_t)hlen);
-        if (blen)
-            memcpy(all + hlen, text, blen);
-        mg_write(conn, all, (size_t)hlen + blen);
+        if (len)
+            memcpy(all + hlen, text, len);
+        mg_write(conn, all, (size_t)hlen + len);
         free(all);
     }
-    free(text);
     return status;
+}
+
+int http_reply(struct mg_connection *conn, int status, json_t *body, const char *extra_headers)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    int rc = http_reply_text(conn, status, text, text ? strlen(text) : 0, extra_headers);
+    free(text);
+    return rc;
 }
 
 int http_error(struct mg_connection *conn, int status, json_t *error)

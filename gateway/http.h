@@ -34,6 +34,10 @@ json_t *http_parse_json(const char *body, size_t len, char *err);
  * lines (each ending "\r\n"). Returns status (civetweb logs it). */
 int http_reply(struct mg_connection *conn, int status, json_t *body, const char *extra_headers);
 
+/* Sends `status` with `len` bytes of JSON text (borrowed) as the body, as http_reply does. */
+int http_reply_text(struct mg_connection *conn, int status, const char *text, size_t len,
+                    const char *extra_headers);
+
 /* Sends an error body {"error": error} (error stolen). */
 int http_error(struct mg_connection *conn, int status, json_t *error);
 

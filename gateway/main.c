@@ -116,6 +116,8 @@ static int send_reply(request_t *r, zs_msg_t *reply, const char *id)
 {
     int status = reply->status ? reply->status : reply->ok ? 200 : 503;
     json_t *body;
+    if (reply->json && status != 202)   /* rendered once, by the service (msg.h) */
+        return http_reply_text(r->conn, status, reply->json, reply->json_len, NULL);
     if (foreign(r) && reply->ok) {
         body = json_incref(reply->body);   /* the service speaks the client's dialect */
     } else if (status == 202) {
@@ -254,6 +256,7 @@ static int call_sync(request_t *r)
         json_object_set(req.caller, "gatewayError", r->refusal);
     }
     req.body = json_incref(r->params);
+    req.want_json = !want_schema(r);   /* a schema is built from the decoded body */
     int64_t timeout = sync_timeout_ms;
     bool counted = false;
     if (strcmp(r->api->name, "GetApiJob") == 0) {

@@ -59,13 +59,12 @@ static const segments_t *template_of(size_t i)
  * Returns the number of literal segments matched, or -1. Binds placeholders into params. */
 static int match_split(const segments_t *tpl, bool with_uuid, const segments_t *req, json_t *params)
 {
-    const segments_t t = *tpl;
-    if (t.n < 0 || t.n + (with_uuid ? 1 : 0) != req->n)
+    if (tpl->n < 0 || tpl->n + (with_uuid ? 1 : 0) != req->n)
         return -1;
     int literals = 0;
     for (int i = 0; i < req->n; i++) {
-        const char *ts = i < t.n ? t.start[i] : "{uuid}";
-        size_t tl = i < t.n ? t.len[i] : 6;
+        const char *ts = i < tpl->n ? tpl->start[i] : "{uuid}";
+        size_t tl = i < tpl->n ? tpl->len[i] : 6;
         if (is_placeholder(ts, tl)) {
             if (params) {
                 char name[64];

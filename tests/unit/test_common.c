@@ -152,6 +152,91 @@ START_TEST(envelope_pack_reuses_its_buffer)
 }
 END_TEST
 
+/* Render once (msg.h): a reply to a request with "rj" carries its successful body as the JSON
+ * text the gateway would have rendered; errors, 202s, bodies longer than a decoder takes as
+ * one string and replies to requests without "rj" keep their msgpack body; "json" anywhere
+ * but instead of a successful reply's body is refused. */
+START_TEST(envelope_renders_json_once)
+{
+    zs_msg_t req = {.kind = 'Q', .want_json = true};
+    snprintf(req.api, sizeof req.api, "GetSystemTag");
+    snprintf(req.id, sizeof req.id, "0123456789abcdef0123456789abcdef");
+    req.body = json_object();
+    const char *buf;
+    size_t len;
+    zs_msg_t d;
+    ck_assert_int_eq(zs_msg_pack(&req, &buf, &len), 0);
+    ck_assert_int_eq(zs_msg_decode(buf, len, &d, NULL), 0);
+    ck_assert(d.want_json && !d.json);
+    zs_msg_t reply;
+    json_t *inv = json_pack("{s:{s:s, s:i, s:f, s:b, s:n, s:[s]}}", "inventory", "uuid", "u\"é\n",
+                            "n", -7, "r", 0.5, "b", 1, "z", "tags", "a::b");
+    zs_msg_reply(&reply, &d, true, 0, json_incref(inv));
+    zs_msg_clear(&d);
+    ck_assert_int_eq(zs_msg_pack(&reply, &buf, &len), 0);
+    ck_assert_int_eq(zs_msg_decode(buf, len, &d, NULL), 0);
+    char *expect = json_dumps(inv, JSON_COMPACT);
+    ck_assert_ptr_nonnull(d.json);
+    ck_assert_str_eq(d.json, expect);
+    ck_assert_uint_eq(d.json_len, strlen(expect));
+    ck_assert(d.ok && json_object_size(d.body) == 0);
+    /* a decoded text is sent on as it came (a hop between the owner and the gateway) */
+    zs_msg_t again;
+    ck_assert_int_eq(zs_msg_pack(&d, &buf, &len), 0);
+    ck_assert_int_eq(zs_msg_decode(buf, len, &again, NULL), 0);
+    ck_assert_ptr_nonnull(again.json);
+    ck_assert_str_eq(again.json, expect);
+    zs_msg_clear(&again);
+    free(expect);
+    zs_msg_clear(&d);
+    zs_msg_clear(&reply);
+
+    /* what keeps its body: an error, a 202, a request without rj, a body too long */
+    size_t n = zs_pack_default_limits.max_string;
+    char *huge = malloc(n);
+    memset(huge, 'x', n);
+    struct { bool want, ok; int status; json_t *body; } keep[] = {
+        {true, false, 503, json_pack("{s:s}", "code", "SYS.1000")},
+        {true, true, 202, json_object()},
+        {false, true, 0, json_incref(inv)},
+        {true, true, 200, json_pack("{s:s%}", "blob", huge, n - 8)},
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        zs_msg_t q = {.kind = 'Q', .want_json = keep[i].want};
+        zs_msg_reply(&reply, &q, keep[i].ok, keep[i].status, json_incref(keep[i].body));
+        ck_assert_int_eq(zs_msg_pack(&reply, &buf, &len), 0);
+        ck_assert_int_eq(zs_msg_decode(buf, len, &d, NULL), 0);
+        ck_assert_msg(!d.json && json_equal(d.body, keep[i].body), "case %zu", i);
+        zs_msg_clear(&d);
+        zs_msg_clear(&reply);
+        json_decref(keep[i].body);
+    }
+    free(huge);
+    json_decref(inv);
+    zs_msg_clear(&req);
+
+    static const char *const bad[] = {   /* json in a request, with a body, in an error */
+        "{\"v\":1,\"k\":\"Q\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":true,\"dl\":0,\"st\":0,\"json\":\"{}\"}",
+        "{\"v\":1,\"k\":\"R\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":true,\"dl\":0,\"st\":0,\"json\":\"{}\",\"body\":{}}",
+        "{\"v\":1,\"k\":\"R\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":false,\"dl\":0,\"st\":0,\"json\":\"{}\"}",
+        "{\"v\":1,\"k\":\"R\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":true,\"dl\":0,\"st\":0,\"json\":{}}",
+        "{\"v\":1,\"k\":\"Q\",\"api\":\"a\",\"id\":\"i\",\"job\":false,\"ok\":true,\"dl\":0,\"st\":0,\"rj\":1}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *j = json_loads(bad[i], 0, NULL);
+        char *raw;
+        ck_assert_int_eq(zs_pack(j, &raw, &len), 0);
+        json_t *error = NULL;
+        ck_assert_int_eq(zs_msg_decode(raw, len, &d, &error), -1);
+        ck_assert_msg(strncmp(zs_error_details(error), "envelope: ", 10) == 0, "%s", zs_error_details(error));
+        ck_assert(!d.json && !d.body);
+        json_decref(error);
+        free(raw);
+        json_decref(j);
+    }
+}
+END_TEST
+
 START_TEST(zstack_dates)
 {
     char buf[64];
@@ -381,6 +466,7 @@ int main(void)
     tcase_add_test(t, envelope_refuses_bad_members);
     tcase_add_test(t, envelope_members_once);
     tcase_add_test(t, envelope_pack_reuses_its_buffer);
+    tcase_add_test(t, envelope_renders_json_once);
     tcase_add_test(t, zstack_dates);
     tcase_add_test(t, config_file_and_environment);
     tcase_add_test(t, uuids);
