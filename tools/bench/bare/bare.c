@@ -6,26 +6,46 @@
  * With "hop" each request also makes the round trip the architecture forces and nothing else:
  * the worker's own ZeroMQ DEALER sends a 16-byte request over ipc to a ROUTER in a child
  * process, which answers with the whole response; the worker writes what came back. The floor of a
- * gateway → service → gateway read on this machine, measured in the same run. */
+ * gateway → service → gateway read on this machine, measured in the same run.
+ * With ZS_BENCH_RECEIPTS=<file> set, it is also the bench's webhook receiver: each request
+ * to /hook appends "<X-Job-UUID> <epoch ms>\n" to that file as it arrives (one write, the
+ * file opened O_APPEND, so lines from several workers never interleave), so that the bench
+ * can time a delivery up to its receipt, not only up to the broker's record of it. */
 #include <czmq.h>
 #include <civetweb.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *response;
 static size_t response_len;
 static volatile sig_atomic_t stopping;
 static char hop_endpoint[128];
+static int receipts = -1;   /* ZS_BENCH_RECEIPTS, O_APPEND */
 
 static int handler(struct mg_connection *conn, void *cbdata)
 {
     (void)cbdata;
     mg_write(conn, response, response_len);
     return 200;
+}
+
+static int hook_handler(struct mg_connection *conn, void *cbdata)
+{
+    const char *job = mg_get_header(conn, "X-Job-UUID");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);   /* the broker's dates are realtime ms too */
+    char line[96];
+    int n = snprintf(line, sizeof line, "%.32s %lld\n", job ? job : "-",
+                     (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    if (write(receipts, line, (size_t)n) != n)
+        return 500;
+    return handler(conn, cbdata);
 }
 
 /* One DEALER per civetweb worker (a ZeroMQ socket belongs to one thread); made on the
@@ -133,12 +153,24 @@ int main(int argc, char **argv)
         return 1;
     }
     mg_set_request_handler(ctx, "/", hop ? hop_handler : handler, NULL);
+    const char *receipts_file = getenv("ZS_BENCH_RECEIPTS");
+    if (receipts_file && *receipts_file) {   /* an exact match: wins over "/" */
+        receipts = open(receipts_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (receipts < 0) {
+            perror(receipts_file);
+            mg_stop(ctx);
+            return 1;
+        }
+        mg_set_request_handler(ctx, "/hook", hook_handler, NULL);
+    }
     while (!stopping && !zsys_interrupted)   /* czmq replaces the handler once a worker hops */
         usleep(100 * 1000);
     mg_stop(ctx);
     mg_exit_library();
     if (hop)
         unlink(hop_endpoint + strlen("ipc://"));
+    if (receipts >= 0)
+        close(receipts);
     free(response);
     return 0;
 }
