@@ -16,6 +16,7 @@
 
 #define COLL "deliveries"
 #define MAX_IN_FLIGHT 2000
+#define MAX_IDLE_HANDLES 64   /* curl easy handles kept for reuse by the sender */
 
 extern const zs_resource_t zs_res_webhook_delivery;
 
@@ -39,6 +40,12 @@ const char *outbox_url_refusal(const char *url)
 }
 
 /* ---- the sender thread --------------------------------------------------------------- */
+
+/* The loop and the sender speak in multi-part messages of plain strings (zsock_send
+ * pictures), not JSON documents: a delivery is [uuid, jobUuid, url, "1"|"0" (success), body]
+ * (the body is stored as text already), an outcome [uuid, code, error, "1"|"0" (refused)].
+ * ZeroMQ hands over a multi-part message whole, so once its first frame is read the others
+ * are there to read. */
 
 typedef struct {
     char uuid[ZS_UUID_LEN + 1];
@@ -111,37 +118,52 @@ static struct curl_slist *sign(struct curl_slist *h, const char *id, const char 
     return curl_slist_append(h, line);
 }
 
-static void free_attempt(CURLM *multi, CURL *c)
+/* Ends attempt `c`: its handle goes back to `idle` (reset, for the next attempt: setting up
+ * a fresh one per delivery showed in the broker's profile) unless enough wait there. */
+static void free_attempt(CURLM *multi, CURL *c, zlistx_t *idle)
 {
     attempt_t *a;
     curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&a);
     curl_multi_remove_handle(multi, c);
-    curl_easy_cleanup(c);
+    if (idle && zlistx_size(idle) < MAX_IDLE_HANDLES) {
+        curl_easy_reset(c);
+        zlistx_add_end(idle, c);
+    } else {
+        curl_easy_cleanup(c);
+    }
     curl_slist_free_all(a->headers);
     free(a->body);
     free(a);
 }
 
-static void start_attempt(CURLM *multi, json_t *d, zlistx_t *active)
+/* Starts the delivery whose first frame, its uuid, was just read from `pipe`; `body` is read
+ * into the attempt, which owns it. */
+static void start_attempt(CURLM *multi, zsock_t *pipe, const char *uuid, zlistx_t *active, zlistx_t *idle)
 {
+    char *job = zstr_recv(pipe), *url = zstr_recv(pipe), *success = zstr_recv(pipe), *body = zstr_recv(pipe);
     attempt_t *a = calloc(1, sizeof *a);
-    snprintf(a->uuid, sizeof a->uuid, "%s", json_string_value(json_object_get(d, "uuid")));
-    a->body = strdup(json_string_value(json_object_get(d, "body")));
+    if (!a || !job || !url || !success || !body) {   /* out of memory: the tick sends it again */
+        free(a);
+        zstr_free(&job), zstr_free(&url), zstr_free(&success), zstr_free(&body);
+        return;
+    }
+    snprintf(a->uuid, sizeof a->uuid, "%s", uuid);
+    a->body = body;
     char line[128];
     a->headers = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
-    snprintf(line, sizeof line, "X-Job-UUID: %s", json_string_value(json_object_get(d, "jobUuid")));
+    snprintf(line, sizeof line, "X-Job-UUID: %.64s", job);
     a->headers = curl_slist_append(a->headers, line);
-    snprintf(line, sizeof line, "X-Job-Success: %s",
-             json_is_true(json_object_get(d, "success")) ? "true" : "false");
+    snprintf(line, sizeof line, "X-Job-Success: %s", strcmp(success, "1") == 0 ? "true" : "false");
     a->headers = curl_slist_append(a->headers, line);
     a->headers = sign(a->headers, a->uuid, a->body);
-    const char *url = json_string_value(json_object_get(d, "url"));
     const char *bad = target_url_refusal(url, a->host, sizeof a->host);   /* the policy may have changed */
     if (bad) {
         a->refused = true;
         snprintf(a->refusal, sizeof a->refusal, "refused: %.200s", bad);
     }
-    CURL *c = curl_easy_init();
+    CURL *c = zlistx_detach(idle, NULL);
+    if (!c)
+        c = curl_easy_init();
     /* A refused URL still goes through curl (one path for every outcome) but never leaves
      * the process: open_checked refuses its socket, and a literal address needs no DNS. */
     curl_easy_setopt(c, CURLOPT_URL, bad ? "http://127.0.0.1/" : url);
@@ -159,9 +181,10 @@ static void start_attempt(CURLM *multi, json_t *d, zlistx_t *active)
     curl_easy_setopt(c, CURLOPT_PRIVATE, a);
     curl_multi_add_handle(multi, c);
     zlistx_add_end(active, c);
+    zstr_free(&job), zstr_free(&url), zstr_free(&success);
 }
 
-static void finish_attempts(CURLM *multi, zsock_t *pipe, zlistx_t *active)
+static void finish_attempts(CURLM *multi, zsock_t *pipe, zlistx_t *active, zlistx_t *idle)
 {
     CURLMsg *m;
     int left;
@@ -175,14 +198,9 @@ static void finish_attempts(CURLM *multi, zsock_t *pipe, zlistx_t *active)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         const char *err = m->data.result == CURLE_OK ? "" : a->error[0] ? a->error
                                                                         : curl_easy_strerror(m->data.result);
-        json_t *r = json_pack("{s:s, s:i, s:s, s:b}", "uuid", a->uuid, "code", (int)code, "error",
-                              a->refused ? a->refusal : err, "refused", a->refused);
-        char *text = json_dumps(r, JSON_COMPACT);
-        zstr_send(pipe, text);
-        free(text);
-        json_decref(r);
+        zsock_send(pipe, "sisi", a->uuid, (int)code, a->refused ? a->refusal : err, (int)a->refused);
         zlistx_delete(active, zlistx_find(active, c));
-        free_attempt(multi, c);
+        free_attempt(multi, c, idle);
     }
 }
 
@@ -192,7 +210,7 @@ static void sender_actor(zsock_t *pipe, void *arg)
     outbox_t *O = arg;
     CURLM *multi = O->multi;
     zsock_signal(pipe, 0);
-    zlistx_t *active = zlistx_new();
+    zlistx_t *active = zlistx_new(), *idle = zlistx_new();
     bool running = true;
     while (running) {
         int n = 0;
@@ -208,21 +226,21 @@ static void sender_actor(zsock_t *pipe, void *arg)
                 zstr_free(&cmd);
                 break;
             }
-            json_t *d = json_loads(cmd, 0, NULL);
-            if (d)
-                start_attempt(multi, d, active);
-            json_decref(d);
+            start_attempt(multi, pipe, cmd, active, idle);
             zstr_free(&cmd);
         }
         int still;
         curl_multi_perform(multi, &still);
-        finish_attempts(multi, pipe, active);
+        finish_attempts(multi, pipe, active, idle);
     }
     /* Attempts still in flight are abandoned; their records stay Pending and are retried
      * after the next start. */
     for (CURL *c = zlistx_first(active); c; c = zlistx_next(active))
-        free_attempt(multi, c);
+        free_attempt(multi, c, NULL);
+    for (CURL *c = zlistx_first(idle); c; c = zlistx_next(idle))
+        curl_easy_cleanup(c);
     zlistx_destroy(&active);
+    zlistx_destroy(&idle);
 }
 
 /* ---- records ------------------------------------------------------------------------- */
@@ -232,19 +250,15 @@ static void send_attempt(outbox_t *O, const json_t *rec)
     const char *uuid = json_string_value(json_object_get(rec, "uuid"));
     if (!uuid || zhashx_lookup(O->in_flight, uuid) || zhashx_size(O->in_flight) >= MAX_IN_FLIGHT)
         return;
-    json_t *d = json_pack("{s:s, s:O, s:O, s:O, s:O}", "uuid", uuid,
-                          "url", json_object_get(rec, "url"), "body", json_object_get(rec, "body"),
-                          "jobUuid", json_object_get(rec, "jobUuid"),
-                          "success", json_object_get(rec, "success"));
-    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    if (text) {
-        zhashx_insert(O->in_flight, uuid, (void *)1);
-        zstr_send(O->sender, text);
-        if (!atomic_exchange(&O->woken, true))
-            curl_multi_wakeup(O->multi);
-    }
-    free(text);
-    json_decref(d);
+    const char *job = json_string_value(json_object_get(rec, "jobUuid")),
+               *url = json_string_value(json_object_get(rec, "url")),
+               *body = json_string_value(json_object_get(rec, "body"));
+    if (zsock_send(O->sender, "sssss", uuid, job ? job : "", url ? url : "",
+                   json_is_true(json_object_get(rec, "success")) ? "1" : "0", body ? body : "{}") != 0)
+        return;   /* left Pending: the tick sends it again */
+    zhashx_insert(O->in_flight, uuid, (void *)1);
+    if (!atomic_exchange(&O->woken, true))
+        curl_multi_wakeup(O->multi);
 }
 
 static void send_after_commit(zs_service_t *svc, void *arg)
@@ -281,12 +295,30 @@ static int64_t backoff_ms(int attempts)
     return zs_backoff_ms(zs_config_int("webhook.retry-base-ms", 2000), 3600 * 1000, attempts, 50, 150);
 }
 
-static int record_result(zs_service_t *svc, MDB_txn *txn, void *arg)
+/* An attempt's outcome, as the sender reported it. */
+typedef struct {
+    char uuid[ZS_UUID_LEN + 1];
+    int code;                       /* the HTTP status, 0 when none came */
+    bool refused;                   /* the target was refused: failed for good */
+    char error[CURL_ERROR_SIZE];    /* why it failed, "" on a 2xx */
+} outcome_t;
+
+typedef struct {
+    size_t n, cap;
+    outcome_t *at;
+} outcomes_t;
+
+static void outcomes_free(outcomes_t *o)
 {
-    json_t *r = arg;
-    const char *uuid = json_string_value(json_object_get(r, "uuid"));
-    int code = (int)json_integer_value(json_object_get(r, "code"));
-    const char *err = json_string_value(json_object_get(r, "error"));
+    if (o)
+        free(o->at);
+    free(o);
+}
+
+static int record_result(zs_service_t *svc, MDB_txn *txn, const outcome_t *r)
+{
+    const char *uuid = r->uuid, *err = r->error;
+    int code = r->code;
     zs_store_t *store = zs_service_store(svc);
     json_t *rec = zs_store_get(store, txn, COLL, uuid);
     if (!rec)
@@ -308,7 +340,7 @@ static int record_result(zs_service_t *svc, MDB_txn *txn, void *arg)
             snprintf(why, sizeof why, "the receiver answered HTTP %d", code);
         json_object_set_new(rec, "lastError", json_string(why));
         int64_t window = zs_config_int("webhook.window", 24 * 3600) * 1000;
-        if (code == 410 || json_is_true(json_object_get(r, "refused")))
+        if (code == 410 || r->refused)
             status = "Failed";
         else if (now - json_integer_value(json_object_get(rec, "createDate")) > window)
             status = "Failed";
@@ -330,10 +362,9 @@ static int record_result(zs_service_t *svc, MDB_txn *txn, void *arg)
  * for the lot, like the batches of the service loop). */
 static int record_results(zs_service_t *svc, MDB_txn *txn, void *arg)
 {
-    size_t i;
-    json_t *r;
-    json_array_foreach((json_t *)arg, i, r) {
-        int rc = record_result(svc, txn, r);
+    const outcomes_t *o = arg;
+    for (size_t i = 0; i < o->n; i++) {
+        int rc = record_result(svc, txn, &o->at[i]);
         if (rc != 0)
             return rc;
     }
@@ -346,35 +377,55 @@ static int record_results(zs_service_t *svc, MDB_txn *txn, void *arg)
 static void results_recorded(zs_service_t *svc, void *arg, int rc)
 {
     outbox_t *O = outbox_of(svc);
-    json_t *results = arg;
-    size_t i;
-    json_t *r;
-    json_array_foreach(results, i, r) {
-        const char *uuid = json_string_value(json_object_get(r, "uuid"));
-        if (uuid)
-            zhashx_delete(O->in_flight, uuid);
-    }
+    outcomes_t *o = arg;
+    for (size_t i = 0; i < o->n; i++)
+        zhashx_delete(O->in_flight, o->at[i].uuid);
     if (rc != 0)
-        zs_errorf("recording %zu webhook attempts failed: %s", json_array_size(results),
-                  zs_store_strerror(rc));
-    json_decref(results);
+        zs_errorf("recording %zu webhook attempts failed: %s", o->n, zs_store_strerror(rc));
+    outcomes_free(o);
+}
+
+/* Reads the rest of the outcome whose uuid frame was just read into the next place of `o`,
+ * grown as needed. Returns false when memory runs out (the outcome is lost: its delivery
+ * stays Pending and in flight until the broker restarts, like one the sender never sent). */
+static bool take_outcome(void *sock, outcomes_t *o, const char *uuid)
+{
+    char *code = zstr_recv(sock), *error = zstr_recv(sock), *refused = zstr_recv(sock);
+    bool ok = code && error && refused;
+    if (ok && o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 64;
+        outcome_t *at = realloc(o->at, cap * sizeof *at);
+        ok = at != NULL;
+        if (at)
+            o->at = at, o->cap = cap;
+    }
+    if (ok) {
+        outcome_t *r = &o->at[o->n++];
+        snprintf(r->uuid, sizeof r->uuid, "%s", uuid);
+        r->code = atoi(code);
+        r->refused = strcmp(refused, "1") == 0;
+        snprintf(r->error, sizeof r->error, "%s", error);
+    }
+    zstr_free(&code), zstr_free(&error), zstr_free(&refused);
+    return ok;
 }
 
 static void on_sender(zs_service_t *svc, void *sock)
 {
-    json_t *results = json_array();
-    for (char *text; json_array_size(results) < 1024 && (text = zstr_recv_nowait(sock));) {
-        json_t *r = json_loads(text, 0, NULL);
-        zstr_free(&text);
-        if (r)
-            json_array_append_new(results, r);
+    outcomes_t *o = calloc(1, sizeof *o);
+    if (!o)
+        return;   /* read again on the next turn */
+    for (char *uuid; o->n < 1024 && (uuid = zstr_recv_nowait(sock));) {
+        if (!take_outcome(sock, o, uuid))
+            zs_errorf("out of memory reading the outcome of webhook delivery %s", uuid);
+        zstr_free(&uuid);
     }
     /* Recorded in the loop's next batch: one commit (one fsync) with the jobs and requests
      * of that turn, not one of its own. */
-    if (json_array_size(results))
-        zs_service_write_later(svc, record_results, results_recorded, results);
+    if (o->n)
+        zs_service_write_later(svc, record_results, results_recorded, o);
     else
-        json_decref(results);
+        outcomes_free(o);
 }
 
 /* ---- due deliveries ------------------------------------------------------------------ */
