@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,40 +69,55 @@ static bool parse_cidr(const char *text, addr16_t *net, int *bits)
 
 typedef struct {
     const char *cidr, *why;
+    addr16_t net;   /* cidr parsed, once (parse_ranges): each delivery is judged, and */
+    int bits;       /* parsing the table each time was a visible share of the broker's CPU */
 } range_t;
 
 /* Refused unless allowed (target.h). */
-static const range_t private_ranges[] = {
-    {"0.0.0.0/8", "a 'this network' address"},
-    {"10.0.0.0/8", "a private address"},
-    {"100.64.0.0/10", "a shared (CGNAT) address"},
-    {"169.254.0.0/16", "a link-local address (cloud metadata lives there)"},
-    {"172.16.0.0/12", "a private address"},
-    {"192.0.0.0/24", "an IETF protocol address"},
-    {"192.168.0.0/16", "a private address"},
-    {"198.18.0.0/15", "a benchmarking address"},
-    {"224.0.0.0/3", "a multicast or reserved address"},
-    {"::/128", "the unspecified address"},
-    {"64:ff9b::/96", "a NAT64 address"},
-    {"fc00::/7", "a unique-local address"},
-    {"fe80::/10", "a link-local address"},
-    {"ff00::/8", "a multicast address"},
-    {NULL, NULL},
+static range_t private_ranges[] = {
+    {.cidr = "0.0.0.0/8", .why = "a 'this network' address"},
+    {.cidr = "10.0.0.0/8", .why = "a private address"},
+    {.cidr = "100.64.0.0/10", .why = "a shared (CGNAT) address"},
+    {.cidr = "169.254.0.0/16", .why = "a link-local address (cloud metadata lives there)"},
+    {.cidr = "172.16.0.0/12", .why = "a private address"},
+    {.cidr = "192.0.0.0/24", .why = "an IETF protocol address"},
+    {.cidr = "192.168.0.0/16", .why = "a private address"},
+    {.cidr = "198.18.0.0/15", .why = "a benchmarking address"},
+    {.cidr = "224.0.0.0/3", .why = "a multicast or reserved address"},
+    {.cidr = "::/128", .why = "the unspecified address"},
+    {.cidr = "64:ff9b::/96", .why = "a NAT64 address"},
+    {.cidr = "fc00::/7", .why = "a unique-local address"},
+    {.cidr = "fe80::/10", .why = "a link-local address"},
+    {.cidr = "ff00::/8", .why = "a multicast address"},
+    {.cidr = NULL},
 };
-static const range_t loopback_ranges[] = {
-    {"127.0.0.0/8", "a loopback address"},
-    {"::1/128", "a loopback address"},
-    {NULL, NULL},
+static range_t loopback_ranges[] = {
+    {.cidr = "127.0.0.0/8", .why = "a loopback address"},
+    {.cidr = "::1/128", .why = "a loopback address"},
+    {.cidr = NULL},
 };
+
+static pthread_once_t ranges_parsed = PTHREAD_ONCE_INIT;
+
+static void parse_table(range_t *r)
+{
+    for (; r->cidr; r++)
+        if (!parse_cidr(r->cidr, &r->net, &r->bits))
+            abort();   /* the tables above are constants: a typo there is a build defect */
+}
+
+static void parse_ranges(void)
+{
+    parse_table(private_ranges);
+    parse_table(loopback_ranges);
+}
 
 static const char *in_ranges(const addr16_t *a, const range_t *r)
 {
-    for (; r->cidr; r++) {
-        addr16_t net;
-        int bits;
-        if (parse_cidr(r->cidr, &net, &bits) && in_prefix(a, &net, bits))
+    pthread_once(&ranges_parsed, parse_ranges);
+    for (; r->cidr; r++)
+        if (in_prefix(a, &r->net, r->bits))
             return r->why;
-    }
     return NULL;
 }
 
@@ -110,15 +126,20 @@ static bool truthy(const char *v)
     return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcasecmp(v, "yes") == 0);
 }
 
+/* `a` as text into text[INET6_ADDRSTRLEN] (IPv4 dotted when mapped); returns text. */
+static const char *address_text(const addr16_t *a, char *text)
+{
+    if (is_v4(a))
+        inet_ntop(AF_INET, a->b + 12, text, INET6_ADDRSTRLEN);
+    else
+        inet_ntop(AF_INET6, a->b, text, INET6_ADDRSTRLEN);
+    return text;
+}
+
 /* The policy for an address (and the URL's host name, for listed names). */
 static bool allowed(const char *host, const addr16_t *a, char *why, size_t size)
 {
     const char *allow = zs_config_get("webhook.allow", NULL);
-    char text[INET6_ADDRSTRLEN];
-    if (is_v4(a))
-        inet_ntop(AF_INET, a->b + 12, text, sizeof text);
-    else
-        inet_ntop(AF_INET6, a->b, text, sizeof text);
     if (allow && *allow) {
         char list[2048];
         snprintf(list, sizeof list, "%s", allow);
@@ -128,7 +149,9 @@ static bool allowed(const char *host, const addr16_t *a, char *why, size_t size)
             if (parse_cidr(e, &net, &bits) ? in_prefix(a, &net, bits) : host && strcasecmp(e, host) == 0)
                 return true;
         }
-        snprintf(why, size, "%s (%s) is not in the webhook allow-list", text, host ? host : "?");
+        char text[INET6_ADDRSTRLEN];
+        snprintf(why, size, "%s (%s) is not in the webhook allow-list", address_text(a, text),
+                 host ? host : "?");
         return false;
     }
     const char *bad = in_ranges(a, private_ranges);
@@ -136,8 +159,9 @@ static bool allowed(const char *host, const addr16_t *a, char *why, size_t size)
         bad = in_ranges(a, loopback_ranges);
     if (!bad)
         return true;
-    snprintf(why, size, "%s (%s) is %s; list it in webhook.allow to send hooks there", text,
-             host ? host : "?", bad);
+    char text[INET6_ADDRSTRLEN];
+    snprintf(why, size, "%s (%s) is %s; list it in webhook.allow to send hooks there",
+             address_text(a, text), host ? host : "?", bad);
     return false;
 }
 

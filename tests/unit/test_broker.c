@@ -7,6 +7,7 @@
  * environment, read when the broker starts); the broker looks at due re-dispatches once a
  * second (its tick), so the waits below are counted in ticks. */
 #include "../../broker/broker.h"
+#include "../../broker/target.h"
 #include "bus.h"
 #include "clock.h"
 #include "config.h"
@@ -354,6 +355,39 @@ START_TEST(at_most_window_jobs_are_in_flight_to_a_service)
 }
 END_TEST
 
+/* The built-in policy (target.h), judged on literal addresses only: nothing here connects. */
+START_TEST(hooks_to_private_and_special_ranges_are_refused_by_their_range)
+{
+    unsetenv("ZS_WEBHOOK_ALLOW");
+    unsetenv("ZS_WEBHOOK_ALLOW_LOOPBACK");
+    static const struct {
+        const char *url, *why;
+    } refused[] = {
+        {"http://0.0.0.1/h", "'this network'"},     {"http://10.1.2.3/h", "private"},
+        {"http://100.64.0.1/h", "CGNAT"},           {"http://169.254.169.254/h", "cloud metadata"},
+        {"http://172.16.5.4/h", "private"},         {"http://192.0.0.8/h", "IETF"},
+        {"http://192.168.1.1/h", "private"},        {"http://198.18.0.1/h", "benchmarking"},
+        {"http://224.0.0.1/h", "multicast"},        {"http://[::]/h", "unspecified"},
+        {"http://[64:ff9b::1]/h", "NAT64"},         {"http://[fd00::1]/h", "unique-local"},
+        {"http://[fe80::1]/h", "link-local"},       {"http://[ff02::1]/h", "multicast"},
+        {"http://127.0.0.3/h", "loopback"},         {"http://[::1]/h", "loopback"},
+        {"http://[::ffff:10.0.0.1]/h", "private"},   /* IPv4-mapped: judged as IPv4 */
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        for (int twice = 0; twice < 2; twice++) {   /* the ranges are parsed on first use */
+            const char *why = target_url_refusal(refused[i].url, NULL, 0);
+            ck_assert_msg(why && strstr(why, refused[i].why), "%s: %s", refused[i].url, why ? why : "allowed");
+        }
+    }
+    /* documentation addresses (RFC 5737, RFC 3849): in no refused range */
+    ck_assert_ptr_null(target_url_refusal("http://192.0.2.1/hook", NULL, 0));
+    ck_assert_ptr_null(target_url_refusal("http://[2001:db8::1]/hook", NULL, 0));
+    setenv("ZS_WEBHOOK_ALLOW_LOOPBACK", "true", 1);
+    ck_assert_ptr_null(target_url_refusal("http://127.0.0.3/hook", NULL, 0));
+    unsetenv("ZS_WEBHOOK_ALLOW_LOOPBACK");
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {
@@ -362,6 +396,7 @@ int main(void)
         an_acknowledged_job_is_not_sent_again_within_the_lease,
         a_busy_refusal_is_sent_again_later,
         at_most_window_jobs_are_in_flight_to_a_service,
+        hooks_to_private_and_special_ranges_are_refused_by_their_range,
         NULL,
     };
     return service_tests_main("broker", base_dir, sizeof base_dir, stop, tests);
