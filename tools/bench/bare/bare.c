@@ -2,15 +2,23 @@
  * request with the same bytes (a file given on the command line), written in one call, with
  * the same civetweb options as the gateway. The suite's throughput is reported as a ratio
  * against this server measured in the same run.
- *   zs-bench-bare <host:port> <body file> [threads] [hop]
+ *   zs-bench-bare <host:port> <body file> [threads] [hop | local <tags store dir> <tag uuid>]
  * With "hop" each request also makes the round trip the architecture forces and nothing else:
  * the worker's own ZeroMQ DEALER sends a 16-byte request over ipc to a ROUTER in a child
  * process, which answers with the whole response; the worker writes what came back. The floor of a
  * gateway → service → gateway read on this machine, measured in the same run.
+ * With "local" each request instead reads the system tag from svc-tags' LMDB store (opened
+ * here too: LMDB serves readers in several processes) in a read transaction of its own,
+ * renders it as svc-tags does (zs_resource_render) and writes that: what a read served without
+ * the hop would cost (docs/performance.md, "What would reach the targets"). The first
+ * rendering must equal the body file, the stack's own answer, byte for byte.
  * With ZS_BENCH_RECEIPTS=<file> set, it is also the bench's webhook receiver: each request
  * to /hook appends "<X-Job-UUID> <epoch ms>\n" to that file as it arrives (one write, the
  * file opened O_APPEND, so lines from several workers never interleave), so that the bench
  * can time a delivery up to its receipt, not only up to the broker's record of it. */
+#include "api.h"
+#include "resource.h"
+#include "store.h"
 #include <czmq.h>
 #include <civetweb.h>
 #include <fcntl.h>
@@ -46,6 +54,48 @@ static int hook_handler(struct mg_connection *conn, void *cbdata)
     if (write(receipts, line, (size_t)n) != n)
         return 500;
     return handler(conn, cbdata);
+}
+
+static zs_store_t *local_store;
+static char local_uuid[64];
+
+/* The system tag read and rendered now, with the response head: a malloc'd response of
+ * *len bytes, or NULL. */
+static char *local_response(size_t *len)
+{
+    MDB_txn *txn;
+    if (zs_store_begin(local_store, NULL, false, &txn) != 0)
+        return NULL;
+    json_t *rec = zs_store_get(local_store, txn, zs_res_system_tag.collection, local_uuid);
+    mdb_txn_abort(txn);
+    /* GET <resources>/{uuid} answers as a query does (rest.md): {"inventories": [one]} */
+    json_t *inv = rec ? json_pack("{s:[o]}", "inventories", zs_resource_render(&zs_res_system_tag, rec, NULL)) : NULL;
+    char *text = inv ? json_dumps(inv, JSON_COMPACT) : NULL;
+    json_decref(rec);
+    json_decref(inv);
+    if (!text)
+        return NULL;
+    size_t n = strlen(text);
+    char *all = malloc(n + 128);
+    int h = all ? snprintf(all, 128, "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                                     "Content-Length: %zu\r\n\r\n", n) : 0;
+    if (all)
+        memcpy(all + h, text, n);
+    free(text);
+    *len = (size_t)h + n;
+    return all;
+}
+
+static int local_handler(struct mg_connection *conn, void *cbdata)
+{
+    (void)cbdata;
+    size_t len;
+    char *all = local_response(&len);
+    if (!all)
+        return 500;
+    mg_write(conn, all, len);
+    free(all);
+    return 200;
 }
 
 /* One DEALER per civetweb worker (a ZeroMQ socket belongs to one thread); made on the
@@ -108,7 +158,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s host:port body-file [threads] [hop]\n", argv[0]);
+        fprintf(stderr, "usage: %s host:port body-file [threads] [hop | local tags-store-dir tag-uuid]\n", argv[0]);
         return 2;
     }
     FILE *f = fopen(argv[2], "rb");
@@ -130,6 +180,21 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     bool hop = argc > 4 && strcmp(argv[4], "hop") == 0;
+    bool local = argc > 6 && strcmp(argv[4], "local") == 0;
+    if (local) {
+        snprintf(local_uuid, sizeof local_uuid, "%s", argv[6]);
+        local_store = zs_store_open(argv[5], zs_resources_tags, 1, 0);   /* svc-tags' schema 1 */
+        size_t len;
+        char *first = local_store ? local_response(&len) : NULL;
+        bool same = first && len == response_len && memcmp(first, response, len) == 0;
+        free(first);
+        if (!same) {
+            fprintf(stderr, "zs-bench-bare local: the tag read from %s does not render as %s\n",
+                    argv[5], argv[2]);
+            zs_store_close(&local_store);
+            return 1;
+        }
+    }
     if (hop) {   /* the child forks before any ZeroMQ context exists in this process */
         snprintf(hop_endpoint, sizeof hop_endpoint, "ipc:///tmp/zs-bench-bare-%d.ipc", (int)getpid());
         pid_t child = fork();
@@ -152,7 +217,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot listen on %s\n", argv[1]);
         return 1;
     }
-    mg_set_request_handler(ctx, "/", hop ? hop_handler : handler, NULL);
+    mg_set_request_handler(ctx, "/", hop ? hop_handler : local ? local_handler : handler, NULL);
     const char *receipts_file = getenv("ZS_BENCH_RECEIPTS");
     if (receipts_file && *receipts_file) {   /* an exact match: wins over "/" */
         receipts = open(receipts_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -171,6 +236,7 @@ int main(int argc, char **argv)
         unlink(hop_endpoint + strlen("ipc://"));
     if (receipts >= 0)
         close(receipts);
+    zs_store_close(&local_store);
     free(response);
     return 0;
 }
