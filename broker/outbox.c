@@ -142,7 +142,10 @@ static void start_attempt(CURLM *multi, zsock_t *pipe, const char *uuid, zlistx_
 {
     char *job = zstr_recv(pipe), *url = zstr_recv(pipe), *success = zstr_recv(pipe), *body = zstr_recv(pipe);
     attempt_t *a = calloc(1, sizeof *a);
-    if (!a || !job || !url || !success || !body) {   /* out of memory: the tick sends it again */
+    if (!a || !job || !url || !success || !body) {
+        /* Out of memory: reported as a failed attempt, so that the loop records it and
+         * schedules the next one (the delivery stays in flight until an outcome comes). */
+        zsock_send(pipe, "sisi", uuid, 0, "out of memory starting the attempt", 0);
         free(a);
         zstr_free(&job), zstr_free(&url), zstr_free(&success), zstr_free(&body);
         return;
