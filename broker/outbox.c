@@ -256,8 +256,8 @@ static void send_attempt(outbox_t *O, const json_t *rec)
     const char *job = json_string_value(json_object_get(rec, "jobUuid")),
                *url = json_string_value(json_object_get(rec, "url")),
                *body = json_string_value(json_object_get(rec, "body"));
-    if (zsock_send(O->sender, "sssss", uuid, job ? job : "", url ? url : "",
-                   json_is_true(json_object_get(rec, "success")) ? "1" : "0", body ? body : "{}") != 0)
+    if (zsock_send(O->sender, "sssis", uuid, job ? job : "", url ? url : "",
+                   (int)json_is_true(json_object_get(rec, "success")), body ? body : "{}") != 0)
         return;   /* left Pending: the tick sends it again */
     zhashx_insert(O->in_flight, uuid, (void *)1);
     if (!atomic_exchange(&O->woken, true))

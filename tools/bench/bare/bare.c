@@ -36,6 +36,22 @@ static volatile sig_atomic_t stopping;
 static char hop_endpoint[128];
 static int receipts = -1;   /* ZS_BENCH_RECEIPTS, O_APPEND */
 
+/* A 200 response with `body` (n bytes): malloc'd, *len bytes, or NULL. */
+static char *with_head(const char *body, size_t n, size_t *len)
+{
+    char head[256];
+    int h = snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                     "Content-Length: %zu\r\n\r\n", n);
+    char *all = malloc((size_t)h + n);
+    if (all) {
+        memcpy(all, head, (size_t)h);
+        memcpy(all + h, body, n);
+        *len = (size_t)h + n;
+    }
+    return all;
+}
+
 static int handler(struct mg_connection *conn, void *cbdata)
 {
     (void)cbdata;
@@ -73,16 +89,8 @@ static char *local_response(size_t *len)
     char *text = inv ? json_dumps(inv, JSON_COMPACT) : NULL;
     json_decref(rec);
     json_decref(inv);
-    if (!text)
-        return NULL;
-    size_t n = strlen(text);
-    char *all = malloc(n + 128);
-    int h = all ? snprintf(all, 128, "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
-                                     "Content-Length: %zu\r\n\r\n", n) : 0;
-    if (all)
-        memcpy(all + h, text, n);
+    char *all = text ? with_head(text, strlen(text), len) : NULL;
     free(text);
-    *len = (size_t)h + n;
     return all;
 }
 
@@ -169,14 +177,8 @@ int main(int argc, char **argv)
     char body[65536];
     size_t n = fread(body, 1, sizeof body, f);
     fclose(f);
-    char head[256];
-    int h = snprintf(head, sizeof head,
-                     "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\n\r\n", n);
-    response_len = (size_t)h + n;
-    response = malloc(response_len);
-    memcpy(response, head, (size_t)h);
-    memcpy(response + h, body, n);
+    if (!(response = with_head(body, n, &response_len)))
+        return 1;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     bool hop = argc > 4 && strcmp(argv[4], "hop") == 0;
